@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import SluiceCore
+
+/// The database options every command that opens the file shares.
+struct DatabaseOptions: ParsableArguments {
+    @Option(name: .long, help: "The SQLite database file.")
+    var db: String = "sluice.sqlite"
+
+    @Option(name: .long, help: "full (default: a submit or result survives a power cut) or normal (faster; the last commits may be lost on power loss).")
+    var sync: SyncModeArgument = .full
+
+    var configuration: StoreConfiguration { StoreConfiguration(path: db, sync: sync.mode) }
+
+    /// Opens and migrates the store, with the built-in definitions present.
+    func openStore() throws -> SQLiteStore {
+        let store = try SQLiteStore(configuration)
+        try BuiltinDefinitions.register(in: store)
+        return store
+    }
+}
+
+enum SyncModeArgument: String, ExpressibleByArgument, CaseIterable {
+    case full, normal
+    var mode: SyncMode { self == .full ? .full : .normal }
+}
+
+/// Queue specs on the command line: `default:8,reports:2`.
+struct PoolList: ExpressibleByArgument {
+    let pools: [EngineConfiguration.Pool]
+
+    init?(argument: String) {
+        var pools: [EngineConfiguration.Pool] = []
+        for item in argument.split(separator: ",") {
+            let parts = item.split(separator: ":")
+            guard let name = parts.first, !name.isEmpty else { return nil }
+            let concurrency = parts.count > 1 ? Int(parts[1]) : nil
+            if parts.count > 1 && concurrency == nil { return nil }
+            pools.append(EngineConfiguration.Pool(queue: String(name), concurrency: concurrency ?? 8))
+        }
+        guard !pools.isEmpty else { return nil }
+        self.pools = pools
+    }
+}
+
+/// Prints to standard error and exits with `code`.
+func fail(_ message: String, code: Int32 = 1) -> Never {
+    FileHandle.standardError.write(Data("sluice: \(message)\n".utf8))
+    exit(code)
+}

@@ -1,0 +1,16 @@
+import ArgumentParser
+
+@main
+struct SluiceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sluice",
+        abstract: "A workflow manager for one host: workflows, queue and history in one SQLite file.",
+        version: SluiceVersion.string,
+        subcommands: [ServeCommand.self, WorkerCommand.self, MigrateCommand.self, SubmitCommand.self,
+                      StatusCommand.self, QueuesCommand.self, HealthCommand.self, BenchCommand.self]
+    )
+}
+
+enum SluiceVersion {
+    static let string = "0.1.0"
+}

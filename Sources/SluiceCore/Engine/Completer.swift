@@ -1,0 +1,220 @@
+import Foundation
+import Synchronization
+
+/// The engine's single writer. One thread loops: wait for work, then one transaction that
+/// records every task outcome that arrived (group commit), promotes due timers, rescues
+/// expired leases, claims ready jobs for pools with free capacity, and beats; commit once;
+/// then hand the claimed jobs to the pools.
+///
+/// Claims are writes, and SQLite has one writer per file, so claiming in the completer's
+/// transaction saves a commit (an fsync) per cycle instead of contending for the lock.
+final class Completer: @unchecked Sendable {
+    private let store: SQLiteStore
+    private let configuration: EngineConfiguration
+    private let owner: LeaseOwner
+    let pools: [WorkerPool]
+    private let condition = NSCondition()
+    // Guarded by `condition`.
+    private var outcomes: [TaskOutcome] = []
+    private var externalChange = false
+    private var localChange = false
+    private var stopping = false
+    private var claiming = true
+    private var stopped = false
+    private var lastError: String?
+
+    // Owned by the loop thread.
+    private var dispatcher: Dispatcher
+    private var nextScheduledAt: Double? = 0
+    private var nextRescueAt: Double = 0
+    private var nextExtendAt: Double = 0
+    private var nextBeatAt: Double = 0
+    private var lastDataVersion: Int64 = -1
+    private var thread: Thread?
+    private let cycles = Atomic<Int>(0)
+
+    init(store: SQLiteStore, configuration: EngineConfiguration, owner: LeaseOwner) {
+        self.store = store
+        self.configuration = configuration
+        self.owner = owner
+        var pools: [WorkerPool] = []
+        dispatcher = Dispatcher(queues: configuration.pools.map(\.queue), claimBatch: configuration.claimBatch)
+        let box = WeakBox()
+        for pool in configuration.pools {
+            pools.append(WorkerPool(queue: pool.queue, concurrency: pool.concurrency,
+                                    prefetch: pool.prefetch ?? max(64, 4 * pool.concurrency),
+                                    executors: configuration.executors,
+                                    report: { outcome in box.value?.enqueue(outcome) }))
+        }
+        self.pools = pools
+        box.value = self
+    }
+
+    private final class WeakBox: @unchecked Sendable { weak var value: Completer? }
+
+    var cycleCount: Int { cycles.load(ordering: .relaxed) }
+
+    func start() {
+        let thread = Thread { [self] in loop() }
+        thread.name = "sluice-completer"
+        thread.stackSize = 1 << 20
+        self.thread = thread
+        thread.start()
+    }
+
+    // MARK: Signals from other threads
+
+    func enqueue(_ outcome: TaskOutcome) {
+        condition.lock()
+        outcomes.append(outcome)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Another process may have written (inotify saw the WAL change).
+    func noteExternalChange() {
+        condition.lock()
+        externalChange = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// This process made jobs ready (a submit through the engine): claim now.
+    func noteLocalChange() {
+        condition.lock()
+        localChange = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Stops claiming new jobs; outcomes are still committed.
+    func stopClaiming() {
+        condition.lock()
+        claiming = false
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Commits what is pending and ends the loop.
+    func stopAndWait() {
+        condition.lock()
+        stopping = true
+        condition.signal()
+        while !stopped { condition.wait() }
+        condition.unlock()
+    }
+
+    // MARK: The loop
+
+    private func loop() {
+        while true {
+            let now = Date().timeIntervalSince1970
+            let deadline = nextDeadline(now: now)
+            condition.lock()
+            while outcomes.isEmpty && !externalChange && !localChange && !stopping
+                    && Date().timeIntervalSince1970 < deadline && !hasClaimWork {
+                condition.wait(until: Date(timeIntervalSince1970: deadline))
+            }
+            let taken = outcomes
+            outcomes.removeAll(keepingCapacity: true)
+            let external = externalChange
+            let local = localChange
+            externalChange = false
+            localChange = false
+            let finishing = stopping
+            let mayClaim = claiming && !stopping
+            condition.unlock()
+
+            if local { dispatcher.markAllMayHaveReady() }
+            if external || !local { checkDataVersion() }
+            do {
+                try cycle(outcomes: taken, mayClaim: mayClaim)
+            } catch {
+                // The transaction rolled back: outcomes go back to the inbox and are retried.
+                // The error is most likely SQLITE_BUSY from another process holding the lock too long.
+                condition.lock()
+                outcomes.insert(contentsOf: taken, at: 0)
+                lastError = "\(error)"
+                condition.unlock()
+                FileHandle.standardError.write(Data("sluice: completer cycle failed: \(error)\n".utf8))
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            if finishing {
+                condition.lock()
+                let drained = outcomes.isEmpty
+                if drained {
+                    stopped = true
+                    condition.broadcast()
+                }
+                condition.unlock()
+                if drained { return }
+            }
+        }
+    }
+
+    /// Claims are due when a pool has room and its queue may hold ready jobs. Read without the
+    /// loop's condition lock by design: it only decides whether to sleep.
+    private var hasClaimWork: Bool {
+        claiming && dispatcher.anyMayHaveReady && pools.contains { $0.freeCapacity > 0 && dispatcher.mayHaveReady[$0.queue] == true }
+    }
+
+    private func nextDeadline(now: Double) -> Double {
+        var deadline = now + configuration.idlePollSeconds
+        if let next = nextScheduledAt { deadline = min(deadline, next) }
+        deadline = min(deadline, nextRescueAt, nextBeatAt)
+        if !pools.isEmpty { deadline = min(deadline, nextExtendAt) }
+        return deadline
+    }
+
+    private func checkDataVersion() {
+        guard let version = try? store.database.write({ try $0.dataVersion() }) else { return }
+        if version != lastDataVersion {
+            if lastDataVersion >= 0 {
+                dispatcher.markAllMayHaveReady()
+                nextScheduledAt = 0   // another process may have scheduled or promoted jobs
+            }
+            lastDataVersion = version
+        }
+    }
+
+    private func cycle(outcomes: [TaskOutcome], mayClaim: Bool) throws {
+        let now = Date().timeIntervalSince1970
+        var request = CycleRequest(owner: owner, now: now, leaseUntil: now + configuration.leaseSeconds)
+        request.outcomes = outcomes
+        if let next = nextScheduledAt, next <= now { request.promoteDue = true }
+        if now >= nextRescueAt { request.rescueExpired = true }
+        if !pools.isEmpty && now >= nextExtendAt { request.extendLeases = true }
+        if now >= nextBeatAt { request.heartbeats = heartbeats() }
+        if mayClaim { request.claims = dispatcher.claims(pools: pools) }
+        let idle = outcomes.isEmpty && !request.promoteDue && !request.rescueExpired && !request.extendLeases
+            && request.heartbeats.isEmpty && request.claims.isEmpty
+        if idle { return }
+
+        let result = try store.runCycle(request)
+        cycles.add(1, ordering: .relaxed)
+        if request.promoteDue || result.nextScheduledAt != nil || !outcomes.isEmpty || request.rescueExpired {
+            nextScheduledAt = result.nextScheduledAt
+        }
+        if request.rescueExpired { nextRescueAt = now + configuration.rescueIntervalSeconds }
+        if request.extendLeases { nextExtendAt = now + configuration.leaseSeconds / 3 }
+        if !request.heartbeats.isEmpty { nextBeatAt = now + configuration.heartbeatTTLSeconds / 3 }
+        dispatcher.update(asked: request.claims, result: result)
+        for pool in pools {
+            if let jobs = result.claimed[pool.queue] { pool.accept(jobs) }
+        }
+    }
+
+    private func heartbeats() -> [Heartbeat] {
+        let ttl = configuration.heartbeatTTLSeconds
+        let role = configuration.role
+        var beats = [Heartbeat(component: "\(role).completer", ttl: ttl, info: "cycles=\(cycleCount)"),
+                     Heartbeat(component: "\(role).rescuer", ttl: ttl)]
+        if !pools.isEmpty { beats.append(Heartbeat(component: "\(role).dispatcher", ttl: ttl)) }
+        for pool in pools {
+            let counts = pool.counts
+            beats.append(Heartbeat(component: "\(role).pool:\(pool.queue)", ttl: ttl,
+                                   info: "running=\(counts.running) buffered=\(counts.buffered) finished=\(counts.finished)"))
+        }
+        return beats
+    }
+}

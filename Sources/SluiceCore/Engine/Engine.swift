@@ -1,0 +1,75 @@
+import Foundation
+
+/// Sluice in one process: submits, the completer (group commits, claims, rescues, timers,
+/// heartbeats) and the worker pools, on one SQLite file. Start it, submit, shut it down.
+public final class Engine: Sendable {
+    public let store: SQLiteStore
+    public let configuration: EngineConfiguration
+    public let owner: LeaseOwner
+    private let completer: Completer
+    private let watcher: ChangeWatcher?
+
+    public init(store: SQLiteStore, configuration: EngineConfiguration) {
+        self.store = store
+        self.configuration = configuration
+        owner = LeaseOwner.current()
+        completer = Completer(store: store, configuration: configuration, owner: owner)
+        let completer = completer
+        watcher = configuration.watchExternalChanges
+            ? ChangeWatcher(databasePath: store.database.configuration.path) { completer.noteExternalChange() }
+            : nil
+    }
+
+    /// Starts the completer (which rescues the leases of dead processes in its first cycle),
+    /// the pools and the change watcher.
+    public func start() {
+        completer.start()
+        watcher?.start()
+    }
+
+    /// Starts executions in one transaction and wakes the dispatcher.
+    @discardableResult
+    public func submit(_ submissions: [Submission]) throws -> [SubmitReceipt] {
+        let receipts = try store.submit(submissions, now: Date().timeIntervalSince1970)
+        completer.noteLocalChange()
+        return receipts
+    }
+
+    @discardableResult
+    public func submit(_ submission: Submission) throws -> SubmitReceipt {
+        try submit([submission])[0]
+    }
+
+    public func setPaused(queue: String, paused: Bool) throws {
+        try store.setPaused(queue: queue, paused: paused, now: Date().timeIntervalSince1970)
+        completer.noteLocalChange()
+    }
+
+    /// Jobs running and held in pools now.
+    public var load: (running: Int, buffered: Int) {
+        completer.pools.reduce((0, 0)) { sum, pool in
+            let counts = pool.counts
+            return (sum.0 + counts.running, sum.1 + counts.buffered)
+        }
+    }
+
+    /// Graceful stop: claim nothing more, give back claimed jobs that have not started, let
+    /// running tasks finish within `grace` seconds, commit their outcomes, then release the
+    /// leases of whatever is still running so another process can take it at once.
+    public func shutdown(grace: Double = 10) {
+        completer.stopClaiming()
+        let unstarted = completer.pools.flatMap { $0.takeUnstarted() }
+        let deadline = Date().timeIntervalSince1970 + grace
+        while load.running > 0 && Date().timeIntervalSince1970 < deadline {
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        completer.stopAndWait()
+        watcher?.stop()
+        do {
+            try store.releaseLeases(owner: owner, notStarted: unstarted.map(\.id), allRemaining: true,
+                                    now: Date().timeIntervalSince1970)
+        } catch {
+            FileHandle.standardError.write(Data("sluice: releasing leases at shutdown failed: \(error); they return when they expire\n".utf8))
+        }
+    }
+}

@@ -1,0 +1,46 @@
+/// How an engine runs: which queues it works, and its timings.
+public struct EngineConfiguration: Sendable {
+    public struct Pool: Sendable {
+        public var queue: String
+        /// Task bodies running at once.
+        public var concurrency: Int
+        /// Claimed jobs held ready beyond `concurrency`; nil picks `max(64, 4 × concurrency)`.
+        public var prefetch: Int?
+
+        public init(queue: String, concurrency: Int, prefetch: Int? = nil) {
+            self.queue = queue
+            self.concurrency = concurrency
+            self.prefetch = prefetch
+        }
+    }
+
+    /// Names the process's components in the heartbeat table (`serve.dispatcher`, `worker.pool:default`).
+    public var role: String
+    /// Empty: the engine only submits and answers queries (e.g. `sluice server`).
+    public var pools: [Pool]
+    public var executors: ExecutorRegistry
+    public var leaseSeconds: Double
+    public var rescueIntervalSeconds: Double
+    public var heartbeatTTLSeconds: Double
+    /// Most jobs one claim takes from one queue.
+    public var claimBatch: Int
+    /// Notice other processes' writes via inotify (otherwise by polling `data_version`).
+    public var watchExternalChanges: Bool
+    /// Longest the completer sleeps when idle before checking `data_version` again.
+    public var idlePollSeconds: Double
+
+    public init(role: String = "serve", pools: [Pool] = [Pool(queue: "default", concurrency: 8)],
+                executors: ExecutorRegistry = ExecutorRegistry(), leaseSeconds: Double = 30, rescueIntervalSeconds: Double = 5,
+                heartbeatTTLSeconds: Double = 15, claimBatch: Int = 512, watchExternalChanges: Bool = true,
+                idlePollSeconds: Double = 0.25) {
+        self.role = role
+        self.pools = pools
+        self.executors = executors
+        self.leaseSeconds = leaseSeconds
+        self.rescueIntervalSeconds = rescueIntervalSeconds
+        self.heartbeatTTLSeconds = heartbeatTTLSeconds
+        self.claimBatch = claimBatch
+        self.watchExternalChanges = watchExternalChanges
+        self.idlePollSeconds = idlePollSeconds
+    }
+}

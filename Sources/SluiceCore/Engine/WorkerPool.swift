@@ -1,0 +1,97 @@
+import Foundation
+import Synchronization
+
+/// Runs the claimed jobs of one named queue, at most `concurrency` bodies at once, on Dispatch.
+/// Holds up to `prefetch` more claimed jobs so the next body starts without a round trip to
+/// the database; those are leased like running ones and given back on shutdown.
+final class WorkerPool: Sendable {
+    let queue: String
+    let concurrency: Int
+    let prefetch: Int
+    private let executors: ExecutorRegistry
+    private let report: @Sendable (TaskOutcome) -> Void
+    private let dispatch: DispatchQueue
+    private let state = Mutex(State())
+
+    private struct State {
+        var buffer: [ClaimedJob] = []
+        var head = 0
+        var running = 0
+        var finished = 0
+        var bufferedCount: Int { buffer.count - head }
+    }
+
+    init(queue: String, concurrency: Int, prefetch: Int, executors: ExecutorRegistry, report: @escaping @Sendable (TaskOutcome) -> Void) {
+        self.queue = queue
+        self.concurrency = max(1, concurrency)
+        self.prefetch = max(0, prefetch)
+        self.executors = executors
+        self.report = report
+        dispatch = DispatchQueue(label: "sluice.pool.\(queue)", attributes: .concurrent)
+    }
+
+    /// How many more jobs the dispatcher may claim for this pool now.
+    var freeCapacity: Int {
+        state.withLock { concurrency + prefetch - $0.running - $0.bufferedCount }
+    }
+
+    var counts: (running: Int, buffered: Int, finished: Int) {
+        state.withLock { ($0.running, $0.bufferedCount, $0.finished) }
+    }
+
+    func accept(_ jobs: [ClaimedJob]) {
+        let toStart: [ClaimedJob] = state.withLock { state in
+            state.buffer.append(contentsOf: jobs)
+            return Self.takeStartable(&state, concurrency: concurrency)
+        }
+        toStart.forEach(start)
+    }
+
+    /// Empties the buffer (jobs claimed but not started): used when shutting down.
+    func takeUnstarted() -> [ClaimedJob] {
+        state.withLock { state in
+            let rest = Array(state.buffer[state.head...])
+            state.buffer.removeAll()
+            state.head = 0
+            return rest
+        }
+    }
+
+    private static func takeStartable(_ state: inout State, concurrency: Int) -> [ClaimedJob] {
+        var jobs: [ClaimedJob] = []
+        while state.running < concurrency, state.head < state.buffer.count {
+            jobs.append(state.buffer[state.head])
+            state.head += 1
+            state.running += 1
+        }
+        if state.head > 1024, state.head * 2 > state.buffer.count {
+            state.buffer.removeFirst(state.head)
+            state.head = 0
+        }
+        return jobs
+    }
+
+    private func start(_ job: ClaimedJob) {
+        dispatch.async { [self] in
+            guard let executor = executors.executor(for: job.taskType) else {
+                let now = Date().timeIntervalSince1970
+                finish(TaskOutcome(job: job, result: .failed(error: "Sluice.UnknownTaskType",
+                                                             cause: "no executor for task type '\(job.taskType)'",
+                                                             retryable: false, retryAfter: nil),
+                                   startedAt: now, finishedAt: now))
+                return
+            }
+            executor.execute(job) { [self] outcome in finish(outcome) }
+        }
+    }
+
+    private func finish(_ outcome: TaskOutcome) {
+        report(outcome)
+        let next: [ClaimedJob] = state.withLock { state in
+            state.running -= 1
+            state.finished += 1
+            return Self.takeStartable(&state, concurrency: concurrency)
+        }
+        next.forEach(start)
+    }
+}

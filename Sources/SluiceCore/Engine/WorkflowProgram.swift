@@ -1,0 +1,58 @@
+import Foundation
+
+/// What a definition does, as the completer needs it: a pure decision function with no I/O.
+/// The completer applies the effects it returns in the same transaction that recorded the event.
+public protocol WorkflowProgram: Sendable {
+    /// The effects of starting an execution with `input` (normally: schedule the first task).
+    func start(input: String) throws(ProgramError) -> ProgramDecision
+    /// The effects of a task outcome, given the execution's stored program state.
+    func resume(state: String?, after outcome: TaskOutcome, now: Double) -> ProgramDecision
+}
+
+/// A program's answer: its new state (stored on the execution) and the effects to apply.
+public struct ProgramDecision: Sendable {
+    public var state: String?
+    public var effects: [Effect]
+
+    public init(state: String?, effects: [Effect]) {
+        self.state = state
+        self.effects = effects
+    }
+}
+
+/// A change the completer makes on a program's behalf.
+public enum Effect: Sendable {
+    /// Put a new task job on the queue.
+    case scheduleTask(TaskRequest)
+    /// Run the job that just failed again at `at` (Unix seconds): retry with backoff.
+    case retry(at: Double, reason: String)
+    case succeed(output: String)
+    case fail(error: String, cause: String)
+}
+
+/// A task to put on the queue.
+public struct TaskRequest: Sendable {
+    public var step: String
+    public var taskType: String
+    public var payload: String
+    public var maxAttempts: Int
+    /// nil: the execution's queue.
+    public var queue: String?
+    public var runAt: Double?
+
+    public init(step: String, taskType: String, payload: String, maxAttempts: Int, queue: String? = nil, runAt: Double? = nil) {
+        self.step = step
+        self.taskType = taskType
+        self.payload = payload
+        self.maxAttempts = maxAttempts
+        self.queue = queue
+        self.runAt = runAt
+    }
+}
+
+/// A definition that cannot start, with the reason.
+public struct ProgramError: Error, CustomStringConvertible, Sendable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

@@ -1,0 +1,188 @@
+import Foundation
+import SluiceSQLite
+
+/// The `Store` on one SQLite file. Writes go through the database's single writer connection;
+/// queries use readers. Every state change of a job or execution names the state it expects
+/// (`WHERE … AND state = 'running' AND lease_owner = ?`), so a stale actor changes nothing.
+public final class SQLiteStore: Store {
+    public let database: Database
+    public let catalog: ProgramCatalog
+
+    public init(database: Database, catalog: ProgramCatalog = ProgramCatalog()) {
+        self.database = database
+        self.catalog = catalog
+    }
+
+    public convenience init(_ configuration: StoreConfiguration, migrate: Bool = true) throws {
+        self.init(database: try Database(configuration, migrate: migrate))
+    }
+
+    // MARK: Definitions
+
+    @discardableResult
+    public func register(definition: DefinitionSource, now: Double) throws -> Int {
+        let checksum = Checksum.fnv1a64Hex(definition.source + "\u{0}" + definition.compiled)
+        return try database.write { db in
+            try db.transaction {
+                let latest = try db.statement("SELECT version, checksum FROM definitions WHERE name = ? ORDER BY version DESC LIMIT 1")
+                latest.bind(1, definition.name)
+                var version = 1
+                if try latest.step() {
+                    if latest.text(1) == checksum { return latest.int(0) }
+                    version = latest.int(0) + 1
+                }
+                let insert = try db.statement("""
+                    INSERT INTO definitions (name, version, dialect, source, compiled, checksum, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """)
+                insert.bind(1, definition.name)
+                insert.bind(2, version)
+                insert.bind(3, definition.dialect)
+                insert.bind(4, definition.source)
+                insert.bind(5, definition.compiled)
+                insert.bind(6, checksum)
+                insert.bind(7, now)
+                try insert.run()
+                return version
+            }
+        }
+    }
+
+    // MARK: Submit
+
+    public func submit(_ submissions: [Submission], now: Double) throws -> [SubmitReceipt] {
+        try database.write { db in
+            try db.transaction {
+                var writer = TransactionWriter(db: db, catalog: catalog, now: now)
+                return try submissions.map { try writer.submit($0) }
+            }
+        }
+    }
+
+    // MARK: Cycle
+
+    public func runCycle(_ request: CycleRequest) throws -> CycleResult {
+        try database.write { db in
+            try db.transaction {
+                var writer = TransactionWriter(db: db, catalog: catalog, now: request.now)
+                return try writer.runCycle(request)
+            }
+        }
+    }
+
+    public func releaseLeases(owner: LeaseOwner, notStarted: [Int64], allRemaining: Bool, now: Double) throws {
+        try database.write { db in
+            try db.transaction {
+                var writer = TransactionWriter(db: db, catalog: catalog, now: now)
+                try writer.release(owner: owner, notStarted: notStarted, allRemaining: allRemaining)
+            }
+        }
+    }
+
+    // MARK: Queues
+
+    public func setPaused(queue: String, paused: Bool, now: Double) throws {
+        try database.write { db in
+            let statement = try db.statement("""
+                INSERT INTO queues (name, paused, updated_at) VALUES (?, ?, ?)
+                ON CONFLICT (name) DO UPDATE SET paused = excluded.paused, updated_at = excluded.updated_at
+                """)
+            statement.bind(1, queue)
+            statement.bind(2, paused)
+            statement.bind(3, now)
+            try statement.run()
+        }
+    }
+
+    public func queues() throws -> [QueueInfo] {
+        try database.read { db in
+            try db.readTransaction {
+                let statement = try db.statement("""
+                    SELECT name, MAX(paused), SUM(ready), SUM(scheduled), SUM(running) FROM (
+                        SELECT name, paused, 0 AS ready, 0 AS scheduled, 0 AS running FROM queues
+                        UNION ALL
+                        SELECT queue, 0, SUM(state = 'ready'), SUM(state = 'scheduled'), SUM(state = 'running')
+                        FROM jobs WHERE state IN ('ready', 'scheduled', 'running') GROUP BY queue
+                    ) GROUP BY name ORDER BY name
+                    """)
+                var result: [QueueInfo] = []
+                while try statement.step() {
+                    result.append(QueueInfo(name: statement.text(0) ?? "", paused: statement.int(1) != 0,
+                                            ready: statement.int(2), scheduled: statement.int(3), running: statement.int(4)))
+                }
+                return result
+            }
+        }
+    }
+
+    // MARK: Queries
+
+    public func execution(uid: String) throws -> ExecutionRecord? {
+        try database.read { db in
+            let statement = try db.statement("""
+                SELECT e.uid, d.name, d.version, e.status, e.queue, e.input, e.output, e.error, e.cause,
+                       e.attempts, e.created_at, e.started_at, e.finished_at
+                FROM executions e JOIN definitions d ON d.id = e.definition_id WHERE e.uid = ?
+                """)
+            statement.bind(1, uid)
+            guard try statement.step() else { return nil }
+            return ExecutionRecord(
+                uid: statement.text(0) ?? "", definition: statement.text(1) ?? "", version: statement.int(2),
+                status: ExecutionStatus(rawValue: statement.text(3) ?? "") ?? .pending, queue: statement.text(4) ?? "",
+                input: statement.text(5) ?? "{}", output: statement.text(6), error: statement.text(7), cause: statement.text(8),
+                attempts: statement.int(9), createdAt: statement.double(10), startedAt: statement.optionalDouble(11),
+                finishedAt: statement.optionalDouble(12))
+        }
+    }
+
+    public func history(uid: String) throws -> [HistoryEvent] {
+        try database.read { db in
+            let statement = try db.statement("""
+                SELECT h.at, h.type, h.step, h.attempt, h.details FROM history h
+                JOIN executions e ON e.id = h.execution_id WHERE e.uid = ? ORDER BY h.id
+                """)
+            statement.bind(1, uid)
+            var events: [HistoryEvent] = []
+            while try statement.step() {
+                events.append(HistoryEvent(at: statement.double(0), type: statement.text(1) ?? "", step: statement.text(2),
+                                           attempt: statement.isNull(3) ? nil : statement.int(3), details: statement.text(4)))
+            }
+            return events
+        }
+    }
+
+    public func statusCounts() throws -> [ExecutionStatus: Int] {
+        try database.read { db in
+            let statement = try db.statement("SELECT status, COUNT(*) FROM executions GROUP BY status")
+            var counts: [ExecutionStatus: Int] = [:]
+            while try statement.step() {
+                if let status = ExecutionStatus(rawValue: statement.text(0) ?? "") { counts[status] = statement.int(1) }
+            }
+            return counts
+        }
+    }
+
+    public func heartbeats() throws -> [HeartbeatRecord] {
+        try database.read { db in
+            let statement = try db.statement("SELECT component, owner, beat_at, ttl, info FROM heartbeats ORDER BY component")
+            var records: [HeartbeatRecord] = []
+            while try statement.step() {
+                records.append(HeartbeatRecord(component: statement.text(0) ?? "", owner: statement.text(1) ?? "",
+                                               beatAt: statement.double(2), ttl: statement.double(3), info: statement.text(4)))
+            }
+            return records
+        }
+    }
+}
+
+/// A stable, fast checksum for change detection (not for security).
+enum Checksum {
+    static func fnv1a64Hex(_ text: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01b3
+        }
+        return String(hash, radix: 16).leftPadded(to: 16)
+    }
+}

@@ -1,0 +1,113 @@
+/// The engine's view of durable state, in coarse operations: one call is one transaction.
+/// The SQLite implementation is the only one today; a PostgreSQL store for hosts sharing one
+/// database can implement the same protocol without touching the engine.
+public protocol Store: Sendable {
+    /// Starts executions (with their first jobs) in one transaction.
+    func submit(_ submissions: [Submission], now: Double) throws -> [SubmitReceipt]
+    /// One group commit of the completer: results, promotions, rescues, claims, heartbeats.
+    func runCycle(_ request: CycleRequest) throws -> CycleResult
+    /// Gives leased jobs back to the queue: `notStarted` lose their claim's attempt,
+    /// `allRemaining` releases every other job this owner still holds (shutdown).
+    func releaseLeases(owner: LeaseOwner, notStarted: [Int64], allRemaining: Bool, now: Double) throws
+
+    func execution(uid: String) throws -> ExecutionRecord?
+    func history(uid: String) throws -> [HistoryEvent]
+    func statusCounts() throws -> [ExecutionStatus: Int]
+    func queues() throws -> [QueueInfo]
+    func setPaused(queue: String, paused: Bool, now: Double) throws
+    func heartbeats() throws -> [HeartbeatRecord]
+    /// Stores a definition version unless the newest one has the same checksum; returns its version.
+    @discardableResult
+    func register(definition: DefinitionSource, now: Double) throws -> Int
+}
+
+/// What the completer asks of one cycle.
+public struct CycleRequest: Sendable {
+    public var owner: LeaseOwner
+    public var now: Double
+    public var outcomes: [TaskOutcome] = []
+    /// Up to `limit` ready jobs to claim from each queue.
+    public var claims: [(queue: String, limit: Int)] = []
+    public var leaseUntil: Double
+    public var promoteDue = false
+    public var rescueExpired = false
+    public var extendLeases = false
+    public var heartbeats: [Heartbeat] = []
+
+    public init(owner: LeaseOwner, now: Double, leaseUntil: Double) {
+        self.owner = owner
+        self.now = now
+        self.leaseUntil = leaseUntil
+    }
+}
+
+/// What one cycle did.
+public struct CycleResult: Sendable {
+    public var claimed: [String: [ClaimedJob]] = [:]
+    /// Queues whose claim filled its limit: more ready jobs are likely.
+    public var saturated: Set<String> = []
+    public var paused: Set<String> = []
+    /// The earliest `run_at` of a scheduled job, if any: when the completer must wake up.
+    public var nextScheduledAt: Double?
+    public var promoted = 0
+    public var rescued = 0
+    /// Outcomes dropped because the job's lease had been lost (rescued, cancelled).
+    public var staleOutcomes = 0
+    /// Ready jobs were created in this cycle (retries due now, next tasks).
+    public var createdReady = false
+}
+
+/// A component's liveness beat.
+public struct Heartbeat: Sendable {
+    public var component: String
+    public var ttl: Double
+    public var info: String?
+
+    public init(component: String, ttl: Double, info: String? = nil) {
+        self.component = component
+        self.ttl = ttl
+        self.info = info
+    }
+}
+
+public struct HeartbeatRecord: Sendable {
+    public let component: String
+    public let owner: String
+    public let beatAt: Double
+    public let ttl: Double
+    public let info: String?
+
+    public func isStale(now: Double) -> Bool { now - beatAt > ttl }
+}
+
+/// A definition as a user (or the engine, for built-ins) hands it over.
+public struct DefinitionSource: Sendable {
+    public var name: String
+    public var dialect: String
+    public var source: String
+    /// The engine's compiled form (JSON).
+    public var compiled: String
+
+    public init(name: String, dialect: String, source: String, compiled: String) {
+        self.name = name
+        self.dialect = dialect
+        self.source = source
+        self.compiled = compiled
+    }
+}
+
+/// Errors a store raises for bad requests (as opposed to I/O failures).
+public enum StoreError: Error, CustomStringConvertible, Equatable {
+    case unknownDefinition(name: String, version: Int?)
+    case cannotStart(definition: String, reason: String)
+    case invalidCompiledDefinition(name: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .unknownDefinition(name, version):
+            return version.map { "no definition \(name) version \($0)" } ?? "no definition named \(name)"
+        case let .cannotStart(definition, reason): return "cannot start \(definition): \(reason)"
+        case let .invalidCompiledDefinition(name, reason): return "definition \(name) cannot be loaded: \(reason)"
+        }
+    }
+}

@@ -1,0 +1,414 @@
+import Foundation
+import SluiceSQLite
+
+/// The writes of one transaction: submits, task outcomes, the effects programs decide, claims,
+/// promotions, rescues, heartbeats. Lives only inside `Connection.transaction`.
+///
+/// Every UPDATE of a job or execution states the row's expected current state; a statement
+/// that changes no row means another actor got there first, and the writer acts on that
+/// (drops a stale outcome) instead of overwriting.
+struct TransactionWriter {
+    let db: Connection
+    let catalog: ProgramCatalog
+    let now: Double
+    var createdReady = false
+
+    init(db: Connection, catalog: ProgramCatalog, now: Double) {
+        self.db = db
+        self.catalog = catalog
+        self.now = now
+    }
+
+    // MARK: Submit
+
+    mutating func submit(_ submission: Submission) throws -> SubmitReceipt {
+        if let key = submission.idempotencyKey {
+            let existing = try db.statement("SELECT uid, id FROM executions WHERE idempotency_key = ?")
+            existing.bind(1, key)
+            if try existing.step() {
+                return SubmitReceipt(uid: existing.text(0) ?? "", rowID: existing.int64(1), existed: true)
+            }
+        }
+        let (definitionID, program) = try resolve(name: submission.definition, version: submission.version)
+        let decision: ProgramDecision
+        do { decision = try program.start(input: submission.input) } catch {
+            throw StoreError.cannotStart(definition: submission.definition, reason: error.message)
+        }
+        let uid = ExecutionUID.make()
+        let createdAt = submission.enqueuedAt ?? now
+        let insert = try db.statement("""
+            INSERT INTO executions (uid, definition_id, status, queue, namespace, idempotency_key, input, state, created_at, updated_at)
+            VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?)
+            """)
+        insert.bind(1, uid)
+        insert.bind(2, definitionID)
+        insert.bind(3, submission.queue)
+        insert.bind(4, submission.namespace)
+        insert.bind(5, submission.idempotencyKey)
+        insert.bind(6, submission.input)
+        insert.bind(7, decision.state)
+        insert.bind(8, createdAt)
+        insert.bind(9, now)
+        try insert.run()
+        let executionID = db.lastInsertRowID
+        let context = ExecutionContext(id: executionID, uid: uid, queue: submission.queue, priority: submission.priority,
+                                       runAt: submission.runAt, createdAt: createdAt)
+        try appendHistory(executionID, "ExecutionSubmitted", step: nil, attempt: nil, details: nil)
+        try apply(decision.effects, context: context, retriedJob: nil, finishedAt: nil)
+        return SubmitReceipt(uid: uid, rowID: executionID, existed: false)
+    }
+
+    private func resolve(name: String, version: Int?) throws -> (Int64, any WorkflowProgram) {
+        let statement: Statement
+        if let version {
+            statement = try db.statement("SELECT id, dialect, compiled FROM definitions WHERE name = ? AND version = ?")
+            statement.bind(1, name)
+            statement.bind(2, version)
+        } else {
+            statement = try db.statement("SELECT id, dialect, compiled FROM definitions WHERE name = ? ORDER BY version DESC LIMIT 1")
+            statement.bind(1, name)
+        }
+        guard try statement.step() else { throw StoreError.unknownDefinition(name: name, version: version) }
+        let id = statement.int64(0)
+        let program = try catalog.program(definitionID: id, name: name, dialect: statement.text(1) ?? "", compiled: statement.text(2))
+        return (id, program)
+    }
+
+    // MARK: Cycle
+
+    mutating func runCycle(_ request: CycleRequest) throws -> CycleResult {
+        var result = CycleResult()
+        for outcome in request.outcomes {
+            if try !record(outcome, owner: request.owner) { result.staleOutcomes += 1 }
+        }
+        if request.rescueExpired { result.rescued = try rescue(owner: request.owner) }
+        if request.extendLeases {
+            let extend = try db.statement("UPDATE jobs SET lease_expires_at = ? WHERE state = 'running' AND lease_owner = ?")
+            extend.bind(1, request.leaseUntil)
+            extend.bind(2, request.owner.description)
+            try extend.run()
+        }
+        if request.promoteDue { result.promoted = try promoteDue() }
+        for (queue, limit) in request.claims where limit > 0 {
+            if try isPaused(queue) {
+                result.paused.insert(queue)
+                continue
+            }
+            let jobs = try claim(queue: queue, limit: limit, owner: request.owner, leaseUntil: request.leaseUntil)
+            if jobs.count == limit { result.saturated.insert(queue) }
+            if !jobs.isEmpty { result.claimed[queue] = jobs }
+        }
+        for beat in request.heartbeats { try heartbeat(beat, owner: request.owner) }
+        result.nextScheduledAt = try db.scalarDouble("SELECT MIN(run_at) FROM jobs WHERE state = 'scheduled'")
+        result.createdReady = createdReady
+        return result
+    }
+
+    /// Applies one task outcome. Returns false when the job was no longer leased to `owner`.
+    private mutating func record(_ outcome: TaskOutcome, owner: LeaseOwner) throws -> Bool {
+        let job = outcome.job
+        let load = try db.statement("""
+            SELECT e.definition_id, e.state, e.status, e.queue, d.name, d.dialect FROM executions e
+            JOIN definitions d ON d.id = e.definition_id WHERE e.id = ?
+            """)
+        load.bind(1, job.executionID)
+        guard try load.step() else { return false }
+        let definitionID = load.int64(0)
+        let state = load.text(1)
+        let status = ExecutionStatus(rawValue: load.text(2) ?? "") ?? .pending
+        let queue = load.text(3) ?? job.queue
+        let name = load.text(4) ?? ""
+        let dialect = load.text(5) ?? ""
+
+        guard !status.isFinished else {
+            // Cancelled (or otherwise finished) while the task ran: close the job, change nothing else.
+            return try finishJob(job, owner: owner, state: .cancelled)
+        }
+        let program = try catalog.program(definitionID: definitionID, name: name, dialect: dialect, compiled: self.compiled(definitionID))
+        let decision = program.resume(state: state, after: outcome, now: now)
+        // The job's own transition comes first and is conditioned on our lease: if it was lost
+        // (rescued after expiry, maybe re-run elsewhere) this outcome is stale and nothing is written.
+        let succeeded: Bool
+        switch outcome.result {
+        case .succeeded: succeeded = true
+        case .failed: succeeded = false
+        }
+        var retryAt: Double?
+        for case let .retry(at, _) in decision.effects { retryAt = at }
+        if let retryAt {
+            guard try reschedule(job, owner: owner, at: retryAt) else { return false }
+        } else {
+            guard try finishJob(job, owner: owner, state: succeeded ? .done : .failed) else { return false }
+        }
+        try appendHistory(job.executionID, succeeded ? "TaskSucceeded" : "TaskFailed", step: job.step, attempt: job.attempt,
+                          details: outcome.record ?? Self.outcomeDetails(outcome))
+        // Attempt bookkeeping and program state, in one conditioned update.
+        let update = try db.statement("""
+            UPDATE executions SET state = ?, attempts = attempts + 1, started_at = COALESCE(started_at, ?), updated_at = ?
+            WHERE id = ? AND status IN ('pending', 'running')
+            """)
+        update.bind(1, decision.state)
+        update.bind(2, outcome.startedAt)
+        update.bind(3, now)
+        update.bind(4, job.executionID)
+        try update.run()
+        let context = ExecutionContext(id: job.executionID, uid: job.executionUID, queue: queue, priority: 0, runAt: nil, createdAt: now)
+        try apply(decision.effects, context: context, retriedJob: job, finishedAt: outcome.finishedAt)
+        return true
+    }
+
+    /// Puts a failed job back for another attempt at `at`: ready now, or scheduled for later.
+    private mutating func reschedule(_ job: ClaimedJob, owner: LeaseOwner, at: Double) throws -> Bool {
+        let due = at <= now
+        let statement = try db.statement("""
+            UPDATE jobs SET state = ?, run_at = ?, lease_owner = NULL, lease_expires_at = NULL
+            WHERE id = ? AND state = 'running' AND lease_owner = ?
+            """)
+        statement.bind(1, due ? JobState.ready.rawValue : JobState.scheduled.rawValue)
+        statement.bind(2, at)
+        statement.bind(3, job.id)
+        statement.bind(4, owner.description)
+        guard try statement.run() == 1 else { return false }
+        if due { createdReady = true }
+        return true
+    }
+
+    private func compiled(_ definitionID: Int64) -> String? {
+        guard let statement = try? db.statement("SELECT compiled FROM definitions WHERE id = ?") else { return nil }
+        statement.bind(1, definitionID)
+        return (try? statement.step()) == true ? statement.text(0) : nil
+    }
+
+    /// Applies a program's effects. A retry's job update was made by `record` (it must come
+    /// first, conditioned on the lease); here it only leaves its trace in history.
+    /// `finishedAt` is when the body that led here ended, recorded as the execution's finish.
+    private mutating func apply(_ effects: [Effect], context: ExecutionContext, retriedJob: ClaimedJob?, finishedAt: Double? = nil) throws {
+        for effect in effects {
+            switch effect {
+            case let .scheduleTask(task):
+                try insertJob(task, context: context)
+            case let .retry(at, reason):
+                guard let job = retriedJob else { continue }
+                try appendHistory(context.id, "RetryScheduled", step: job.step, attempt: job.attempt + 1,
+                                  details: JSONText.object(["at": .number(at), "reason": .string(reason)]))
+            case let .succeed(output):
+                try finishExecution(context.id, status: .succeeded, output: output, error: nil, cause: nil, at: finishedAt ?? now)
+            case let .fail(error, cause):
+                try finishExecution(context.id, status: .failed, output: nil, error: error, cause: cause, at: finishedAt ?? now)
+            }
+        }
+    }
+
+    private mutating func insertJob(_ task: TaskRequest, context: ExecutionContext) throws {
+        let runAt = task.runAt ?? context.runAt ?? now
+        let due = runAt <= now
+        let insert = try db.statement("""
+            INSERT INTO jobs (execution_id, execution_uid, kind, queue, priority, run_at, state, step, task_type, payload,
+                              max_attempts, created_at)
+            VALUES (?, ?, 'task', ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        insert.bind(1, context.id)
+        insert.bind(2, context.uid)
+        insert.bind(3, task.queue ?? context.queue)
+        insert.bind(4, context.priority)
+        insert.bind(5, runAt)
+        insert.bind(6, due ? JobState.ready.rawValue : JobState.scheduled.rawValue)
+        insert.bind(7, task.step)
+        insert.bind(8, task.taskType)
+        insert.bind(9, task.payload)
+        insert.bind(10, task.maxAttempts)
+        insert.bind(11, context.createdAt)
+        try insert.run()
+        if due { createdReady = true }
+        try appendHistory(context.id, "TaskScheduled", step: task.step, attempt: nil, details: nil)
+    }
+
+    private func finishJob(_ job: ClaimedJob, owner: LeaseOwner, state: JobState) throws -> Bool {
+        let statement = try db.statement("""
+            UPDATE jobs SET state = ?, finished_at = ?, lease_owner = NULL, lease_expires_at = NULL
+            WHERE id = ? AND state = 'running' AND lease_owner = ?
+            """)
+        statement.bind(1, state.rawValue)
+        statement.bind(2, now)
+        statement.bind(3, job.id)
+        statement.bind(4, owner.description)
+        return try statement.run() == 1
+    }
+
+    private func finishExecution(_ id: Int64, status: ExecutionStatus, output: String?, error: String?, cause: String?, at: Double) throws {
+        let statement = try db.statement("""
+            UPDATE executions SET status = ?, output = ?, error = ?, cause = ?, finished_at = ?, updated_at = ?
+            WHERE id = ? AND status IN ('pending', 'running')
+            """)
+        statement.bind(1, status.rawValue)
+        statement.bind(2, output)
+        statement.bind(3, error)
+        statement.bind(4, cause)
+        statement.bind(5, at)
+        statement.bind(6, now)
+        statement.bind(7, id)
+        guard try statement.run() == 1 else { return }
+        let type = status == .succeeded ? "ExecutionSucceeded" : "ExecutionFailed"
+        let details = status == .succeeded ? nil : JSONText.object(["error": .string(error ?? ""), "cause": .string(cause ?? "")])
+        try appendHistory(id, type, step: nil, attempt: nil, details: details)
+    }
+
+    // MARK: Claim, promote, rescue
+
+    private func isPaused(_ queue: String) throws -> Bool {
+        let statement = try db.statement("SELECT paused FROM queues WHERE name = ?")
+        statement.bind(1, queue)
+        return try statement.step() && statement.int(0) != 0
+    }
+
+    private func claim(queue: String, limit: Int, owner: LeaseOwner, leaseUntil: Double) throws -> [ClaimedJob] {
+        let claim = try db.statement("""
+            UPDATE jobs SET state = 'running', lease_owner = ?, lease_expires_at = ?, attempt = attempt + 1
+            WHERE id IN (SELECT id FROM jobs WHERE state = 'ready' AND queue = ? ORDER BY priority DESC, id LIMIT ?)
+              AND state = 'ready'
+            RETURNING id, execution_id, execution_uid, step, task_type, payload, attempt, max_attempts, created_at
+            """)
+        claim.bind(1, owner.description)
+        claim.bind(2, leaseUntil)
+        claim.bind(3, queue)
+        claim.bind(4, limit)
+        var jobs: [ClaimedJob] = []
+        jobs.reserveCapacity(limit)
+        while try claim.step() {
+            jobs.append(ClaimedJob(id: claim.int64(0), executionID: claim.int64(1), executionUID: claim.text(2) ?? "",
+                                   queue: queue, step: claim.text(3) ?? "", taskType: claim.text(4) ?? "",
+                                   payload: claim.text(5) ?? "{}", attempt: claim.int(6), maxAttempts: claim.int(7),
+                                   enqueuedAt: claim.double(8)))
+        }
+        let running = try db.statement("UPDATE executions SET status = 'running', updated_at = ? WHERE id = ? AND status = 'pending'")
+        for job in jobs {
+            running.reset()
+            running.bind(1, now)
+            running.bind(2, job.executionID)
+            try running.run()
+        }
+        return jobs
+    }
+
+    private mutating func promoteDue() throws -> Int {
+        let statement = try db.statement("UPDATE jobs SET state = 'ready' WHERE state = 'scheduled' AND run_at <= ?")
+        statement.bind(1, now)
+        let promoted = try statement.run()
+        if promoted > 0 { createdReady = true }
+        return promoted
+    }
+
+    /// Returns to `ready` every job whose lease expired, and at once every job leased by a
+    /// process on this host that no longer exists (SIGKILL, power cut) — no need to wait for expiry.
+    private mutating func rescue(owner: LeaseOwner) throws -> Int {
+        var rescued = 0
+        let expired = try db.statement("""
+            UPDATE jobs SET state = 'ready', lease_owner = NULL, lease_expires_at = NULL
+            WHERE state = 'running' AND lease_expires_at < ? RETURNING execution_id, step, attempt
+            """)
+        expired.bind(1, now)
+        var events: [(Int64, String?, Int)] = []
+        while try expired.step() { events.append((expired.int64(0), expired.text(1), expired.int(2))) }
+        let owners = try db.statement("SELECT DISTINCT lease_owner FROM jobs WHERE state = 'running'")
+        var dead: [String] = []
+        while try owners.step() {
+            guard let text = owners.text(0), text != owner.description, let other = LeaseOwner(parsing: text) else { continue }
+            if other.isDeadLocalProcess || (other.host == owner.host && other.pid == owner.pid) { dead.append(text) }
+        }
+        let release = try db.statement("""
+            UPDATE jobs SET state = 'ready', lease_owner = NULL, lease_expires_at = NULL
+            WHERE state = 'running' AND lease_owner = ? RETURNING execution_id, step, attempt
+            """)
+        for text in dead {
+            release.reset()
+            release.bind(1, text)
+            while try release.step() { events.append((release.int64(0), release.text(1), release.int(2))) }
+        }
+        for (executionID, step, attempt) in events {
+            try appendHistory(executionID, "TaskLeaseLost", step: step, attempt: attempt, details: nil)
+            rescued += 1
+        }
+        if rescued > 0 { createdReady = true }
+        return rescued
+    }
+
+    mutating func release(owner: LeaseOwner, notStarted: [Int64], allRemaining: Bool) throws {
+        let unclaim = try db.statement("""
+            UPDATE jobs SET state = 'ready', lease_owner = NULL, lease_expires_at = NULL, attempt = attempt - 1
+            WHERE id = ? AND state = 'running' AND lease_owner = ?
+            """)
+        for id in notStarted {
+            unclaim.reset()
+            unclaim.bind(1, id)
+            unclaim.bind(2, owner.description)
+            try unclaim.run()
+        }
+        if allRemaining {
+            let rest = try db.statement("""
+                UPDATE jobs SET state = 'ready', lease_owner = NULL, lease_expires_at = NULL
+                WHERE state = 'running' AND lease_owner = ? RETURNING execution_id, step, attempt
+                """)
+            rest.bind(1, owner.description)
+            var events: [(Int64, String?, Int)] = []
+            while try rest.step() { events.append((rest.int64(0), rest.text(1), rest.int(2))) }
+            for (executionID, step, attempt) in events {
+                try appendHistory(executionID, "TaskReleased", step: step, attempt: attempt, details: nil)
+            }
+        }
+    }
+
+    private func heartbeat(_ beat: Heartbeat, owner: LeaseOwner) throws {
+        let statement = try db.statement("""
+            INSERT INTO heartbeats (component, owner, beat_at, ttl, info) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT (component) DO UPDATE SET owner = excluded.owner, beat_at = excluded.beat_at,
+                ttl = excluded.ttl, info = excluded.info
+            """)
+        statement.bind(1, beat.component)
+        statement.bind(2, owner.description)
+        statement.bind(3, now)
+        statement.bind(4, beat.ttl)
+        statement.bind(5, beat.info)
+        try statement.run()
+    }
+
+    // MARK: History
+
+    private func appendHistory(_ executionID: Int64, _ type: String, step: String?, attempt: Int?, details: String?) throws {
+        let statement = try db.statement("INSERT INTO history (execution_id, at, type, step, attempt, details) VALUES (?, ?, ?, ?, ?, ?)")
+        statement.bind(1, executionID)
+        statement.bind(2, now)
+        statement.bind(3, type)
+        statement.bind(4, step)
+        statement.bind(5, attempt.map { Int64($0) })
+        statement.bind(6, details)
+        try statement.run()
+    }
+
+    static func outcomeDetails(_ outcome: TaskOutcome) -> String {
+        switch outcome.result {
+        case .succeeded:
+            return JSONText.object(["startedAt": .number(outcome.startedAt), "finishedAt": .number(outcome.finishedAt)])
+        case let .failed(error, cause, _, _):
+            return JSONText.object(["startedAt": .number(outcome.startedAt), "finishedAt": .number(outcome.finishedAt),
+                                    "error": .string(error), "cause": .string(cause)])
+        }
+    }
+}
+
+/// What effects need to know of the execution they belong to.
+struct ExecutionContext {
+    let id: Int64
+    let uid: String
+    let queue: String
+    let priority: Int
+    let runAt: Double?
+    let createdAt: Double
+}
+
+extension Connection {
+    func scalarDouble(_ sql: String) throws -> Double? {
+        let statement = try self.statement(sql)
+        guard try statement.step() else { return nil }
+        return statement.optionalDouble(0)
+    }
+}

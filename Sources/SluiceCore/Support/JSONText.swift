@@ -1,0 +1,55 @@
+import Foundation
+
+/// Small JSON writer for the engine's own records (history details, task results), so hot
+/// paths do not pay for JSONSerialization. Keys keep the order given.
+enum JSONText {
+    enum Value {
+        case string(String)
+        case number(Double)
+        case int(Int)
+        case bool(Bool)
+        case null
+        case raw(String)
+    }
+
+    static func object(_ pairs: KeyValuePairs<String, Value>) -> String {
+        var out = "{"
+        var first = true
+        for (key, value) in pairs {
+            if !first { out += "," }
+            first = false
+            out += quote(key)
+            out += ":"
+            out += render(value)
+        }
+        return out + "}"
+    }
+
+    static func render(_ value: Value) -> String {
+        switch value {
+        case let .string(s): return quote(s)
+        case let .number(d): return d.isFinite ? (d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d)) : "null"
+        case let .int(i): return String(i)
+        case let .bool(b): return b ? "true" : "false"
+        case .null: return "null"
+        case let .raw(text): return text
+        }
+    }
+
+    static func quote(_ s: String) -> String {
+        var out = "\""
+        out.reserveCapacity(s.utf8.count + 2)
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20: out += "\\u" + String(scalar.value, radix: 16).leftPadded(to: 4)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}
