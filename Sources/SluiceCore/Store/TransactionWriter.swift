@@ -266,20 +266,23 @@ struct TransactionWriter {
             UPDATE jobs SET state = 'running', lease_owner = ?, lease_expires_at = ?, attempt = attempt + 1
             WHERE id IN (SELECT id FROM jobs WHERE state = 'ready' AND queue = ? ORDER BY priority DESC, id LIMIT ?)
               AND state = 'ready'
-            RETURNING id, execution_id, execution_uid, step, task_type, payload, attempt, max_attempts, created_at
+            RETURNING id, execution_id, execution_uid, step, task_type, payload, attempt, max_attempts, created_at, priority
             """)
         claim.bind(1, owner.description)
         claim.bind(2, leaseUntil)
         claim.bind(3, queue)
         claim.bind(4, limit)
-        var jobs: [ClaimedJob] = []
-        jobs.reserveCapacity(limit)
+        var claimed: [(priority: Int, job: ClaimedJob)] = []
+        claimed.reserveCapacity(limit)
         while try claim.step() {
-            jobs.append(ClaimedJob(id: claim.int64(0), executionID: claim.int64(1), executionUID: claim.text(2) ?? "",
+            claimed.append((claim.int(9), ClaimedJob(id: claim.int64(0), executionID: claim.int64(1), executionUID: claim.text(2) ?? "",
                                    queue: queue, step: claim.text(3) ?? "", taskType: claim.text(4) ?? "",
                                    payload: claim.text(5) ?? "{}", attempt: claim.int(6), maxAttempts: claim.int(7),
-                                   enqueuedAt: claim.double(8)))
+                                   enqueuedAt: claim.double(8))))
         }
+        // RETURNING comes in update order, not the subquery's: restore priority, then FIFO.
+        claimed.sort { $0.priority != $1.priority ? $0.priority > $1.priority : $0.job.id < $1.job.id }
+        let jobs = claimed.map(\.job)
         let running = try db.statement("UPDATE executions SET status = 'running', updated_at = ? WHERE id = ? AND status = 'pending'")
         for job in jobs {
             running.reset()
@@ -313,7 +316,7 @@ struct TransactionWriter {
         var dead: [String] = []
         while try owners.step() {
             guard let text = owners.text(0), text != owner.description, let other = LeaseOwner(parsing: text) else { continue }
-            if other.isDeadLocalProcess || (other.host == owner.host && other.pid == owner.pid) { dead.append(text) }
+            if other.isDeadLocalProcess { dead.append(text) }
         }
         let release = try db.statement("""
             UPDATE jobs SET state = 'ready', lease_owner = NULL, lease_expires_at = NULL
