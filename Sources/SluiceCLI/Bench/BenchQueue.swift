@@ -45,6 +45,8 @@ struct BenchQueue: ParsableCommand {
         }
         let drainPerSecond = Double(jobs) / max(span.1 - span.0, 1e-9)
         let rss = Measurements.peakRSSMegabytes()
+        let drainCycles = engine.cycleCount
+        let completerBusy = engine.completerBusySeconds / max(span.1 - span.0, 1e-9)
 
         // Pickup latency on the now idle engine: one job every 10 ms.
         var latencies: [Double] = []
@@ -75,6 +77,8 @@ struct BenchQueue: ParsableCommand {
             "pickup_p50_ms=\(Measurements.format(Measurements.percentile(latencies, 50), 2))",
             "pickup_p99_ms=\(Measurements.format(Measurements.percentile(latencies, 99), 2))",
             "rss_mb=\(Measurements.format(rss))",
+            "completer_busy=\(Measurements.format(completerBusy, 2))",
+            "jobs_per_commit=\(Measurements.format(Double(jobs) / Double(max(1, drainCycles))))",
         ].joined(separator: " "))
     }
 

@@ -32,6 +32,7 @@ final class Completer: @unchecked Sendable {
     private var lastDataVersion: Int64 = -1
     private var thread: Thread?
     private let cycles = Atomic<Int>(0)
+    private let busyNanoseconds = Atomic<Int>(0)
 
     init(store: SQLiteStore, configuration: EngineConfiguration, owner: LeaseOwner) {
         self.store = store
@@ -42,7 +43,7 @@ final class Completer: @unchecked Sendable {
         let box = WeakBox()
         for pool in configuration.pools {
             pools.append(WorkerPool(queue: pool.queue, concurrency: pool.concurrency,
-                                    prefetch: pool.prefetch ?? max(64, 4 * pool.concurrency),
+                                    prefetch: pool.prefetch ?? max(256, 4 * pool.concurrency),
                                     executors: configuration.executors,
                                     report: { outcome in box.value?.enqueue(outcome) }))
         }
@@ -53,6 +54,8 @@ final class Completer: @unchecked Sendable {
     private final class WeakBox: @unchecked Sendable { weak var value: Completer? }
 
     var cycleCount: Int { cycles.load(ordering: .relaxed) }
+    /// Time spent inside store cycles: how close the single writer is to saturation.
+    var busySeconds: Double { Double(busyNanoseconds.load(ordering: .relaxed)) / 1e9 }
 
     func start() {
         let thread = Thread { [self] in loop() }
@@ -190,7 +193,9 @@ final class Completer: @unchecked Sendable {
             && request.heartbeats.isEmpty && request.claims.isEmpty
         if idle { return }
 
+        let began = DispatchTime.now().uptimeNanoseconds
         let result = try store.runCycle(request)
+        busyNanoseconds.add(Int(DispatchTime.now().uptimeNanoseconds - began), ordering: .relaxed)
         cycles.add(1, ordering: .relaxed)
         if request.promoteDue || result.nextScheduledAt != nil || !outcomes.isEmpty || request.rescueExpired {
             nextScheduledAt = result.nextScheduledAt

@@ -45,6 +45,11 @@ public final class Engine: Sendable {
         completer.noteLocalChange()
     }
 
+    /// Group commits made so far (for benchmarks: jobs per commit tells how well outcomes batch).
+    public var cycleCount: Int { completer.cycleCount }
+    /// Seconds the completer spent inside store cycles (the single writer's utilisation).
+    public var completerBusySeconds: Double { completer.busySeconds }
+
     /// Jobs running and held in pools now.
     public var load: (running: Int, buffered: Int) {
         completer.pools.reduce((0, 0)) { sum, pool in

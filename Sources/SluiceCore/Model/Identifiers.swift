@@ -5,15 +5,28 @@ import Foundation
 public enum ExecutionUID {
     public static func make(now: Date = Date()) -> String {
         let millis = UInt64(now.timeIntervalSince1970 * 1000)
-        var bytes = [UInt8](repeating: 0, count: 16)
-        for i in 0..<6 { bytes[i] = UInt8((millis >> (8 * (5 - UInt64(i)))) & 0xff) }
         var random = SystemRandomNumberGenerator()
-        for i in 6..<16 { bytes[i] = UInt8.random(in: 0...255, using: &random) }
-        bytes[6] = (bytes[6] & 0x0f) | 0x70
-        bytes[8] = (bytes[8] & 0x3f) | 0x80
-        let hex = bytes.map { String($0, radix: 16).leftPadded(to: 2) }.joined()
-        let c = Array(hex)
-        return String(c[0..<8]) + "-" + String(c[8..<12]) + "-" + String(c[12..<16]) + "-" + String(c[16..<20]) + "-" + String(c[20..<32])
+        let high = random.next() as UInt64
+        let low = random.next() as UInt64
+        // 48 bits of time, version 7, 12 random bits, variant 10, 62 random bits.
+        let timeAndVersion = (millis << 16) | 0x7000 | (high & 0x0fff)
+        let variantAndRandom = (low & 0x3fff_ffff_ffff_ffff) | 0x8000_0000_0000_0000
+        var bytes = [UInt8](repeating: 0, count: 36)
+        let digits = Array("0123456789abcdef".utf8)
+        var position = 0
+        func put(_ value: UInt64, nibbles: Int) {
+            for shift in stride(from: (nibbles - 1) * 4, through: 0, by: -4) {
+                if position == 8 || position == 13 || position == 18 || position == 23 {
+                    bytes[position] = UInt8(ascii: "-")
+                    position += 1
+                }
+                bytes[position] = digits[Int((value >> UInt64(shift)) & 0xf)]
+                position += 1
+            }
+        }
+        put(timeAndVersion, nibbles: 16)
+        put(variantAndRandom, nibbles: 16)
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

@@ -10,6 +10,7 @@ public struct ClaimedJob: Sendable {
     public let executionID: Int64
     public let executionUID: String
     public let queue: String
+    public let priority: Int
     public let step: String
     public let taskType: String
     public let payload: String

@@ -20,6 +20,10 @@ public final class ProgramCatalog: Sendable {
         loaders.withLock { $0[dialect] = loader }
     }
 
+    func cached(_ definitionID: Int64) -> (any WorkflowProgram)? {
+        cache.withLock { $0[definitionID] }
+    }
+
     public func program(definitionID: Int64, name: String, dialect: String, compiled: @autoclosure () -> String?) throws -> any WorkflowProgram {
         if let cached = cache.withLock({ $0[definitionID] }) { return cached }
         guard let loader = loaders.withLock({ $0[dialect] }) else {

@@ -107,24 +107,20 @@ struct TransactionWriter {
     /// Applies one task outcome. Returns false when the job was no longer leased to `owner`.
     private mutating func record(_ outcome: TaskOutcome, owner: LeaseOwner) throws -> Bool {
         let job = outcome.job
-        let load = try db.statement("""
-            SELECT e.definition_id, e.state, e.status, e.queue, d.name, d.dialect FROM executions e
-            JOIN definitions d ON d.id = e.definition_id WHERE e.id = ?
-            """)
+        let load = try db.statement("SELECT definition_id, state, status, queue FROM executions WHERE id = ?")
         load.bind(1, job.executionID)
         guard try load.step() else { return false }
         let definitionID = load.int64(0)
         let state = load.text(1)
         let status = ExecutionStatus(rawValue: load.text(2) ?? "") ?? .pending
         let queue = load.text(3) ?? job.queue
-        let name = load.text(4) ?? ""
-        let dialect = load.text(5) ?? ""
+        load.reset()
 
         guard !status.isFinished else {
             // Cancelled (or otherwise finished) while the task ran: close the job, change nothing else.
             return try finishJob(job, owner: owner, state: .cancelled)
         }
-        let program = try catalog.program(definitionID: definitionID, name: name, dialect: dialect, compiled: self.compiled(definitionID))
+        let program = try self.program(definitionID)
         let decision = program.resume(state: state, after: outcome, now: now)
         // The job's own transition comes first and is conditioned on our lease: if it was lost
         // (rescued after expiry, maybe re-run elsewhere) this outcome is stale and nothing is written.
@@ -142,19 +138,46 @@ struct TransactionWriter {
         }
         try appendHistory(job.executionID, succeeded ? "TaskSucceeded" : "TaskFailed", step: job.step, attempt: job.attempt,
                           details: outcome.record ?? Self.outcomeDetails(outcome))
-        // Attempt bookkeeping and program state, in one conditioned update.
+        // Attempt bookkeeping, program state and (if the program says so) the execution's end,
+        // in one update conditioned on the execution still being active.
+        var end: (status: ExecutionStatus, output: String?, error: String?, cause: String?)?
+        for effect in decision.effects {
+            switch effect {
+            case let .succeed(output): end = (.succeeded, output, nil, nil)
+            case let .fail(error, cause): end = (.failed, nil, error, cause)
+            default: break
+            }
+        }
         let update = try db.statement("""
-            UPDATE executions SET state = ?, attempts = attempts + 1, started_at = COALESCE(started_at, ?), updated_at = ?
+            UPDATE executions SET state = ?, attempts = attempts + 1, started_at = COALESCE(started_at, ?), updated_at = ?,
+                status = COALESCE(?, status), output = ?, error = ?, cause = ?, finished_at = ?
             WHERE id = ? AND status IN ('pending', 'running')
             """)
         update.bind(1, decision.state)
         update.bind(2, outcome.startedAt)
         update.bind(3, now)
-        update.bind(4, job.executionID)
-        try update.run()
-        let context = ExecutionContext(id: job.executionID, uid: job.executionUID, queue: queue, priority: 0, runAt: nil, createdAt: now)
-        try apply(decision.effects, context: context, retriedJob: job, finishedAt: outcome.finishedAt)
+        update.bind(4, end?.status.rawValue)
+        update.bind(5, end?.output)
+        update.bind(6, end?.error)
+        update.bind(7, end?.cause)
+        update.bind(8, end == nil ? nil : outcome.finishedAt)
+        update.bind(9, job.executionID)
+        let changed = try update.run() == 1
+        if let end, changed { try appendEnd(job.executionID, end.status, error: end.error, cause: end.cause) }
+        let context = ExecutionContext(id: job.executionID, uid: job.executionUID, queue: queue, priority: job.priority, runAt: nil, createdAt: now)
+        try apply(decision.effects.filter(\.isNotEnd), context: context, retriedJob: job)
         return true
+    }
+
+    /// The definition's program, from the catalog's cache when it has been loaded before.
+    private func program(_ definitionID: Int64) throws -> any WorkflowProgram {
+        if let cached = catalog.cached(definitionID) { return cached }
+        let statement = try db.statement("SELECT name, dialect, compiled FROM definitions WHERE id = ?")
+        statement.bind(1, definitionID)
+        guard try statement.step() else { throw StoreError.unknownDefinition(name: "#\(definitionID)", version: nil) }
+        defer { statement.reset() }
+        return try catalog.program(definitionID: definitionID, name: statement.text(0) ?? "", dialect: statement.text(1) ?? "",
+                                   compiled: statement.text(2))
     }
 
     /// Puts a failed job back for another attempt at `at`: ready now, or scheduled for later.
@@ -171,12 +194,6 @@ struct TransactionWriter {
         guard try statement.run() == 1 else { return false }
         if due { createdReady = true }
         return true
-    }
-
-    private func compiled(_ definitionID: Int64) -> String? {
-        guard let statement = try? db.statement("SELECT compiled FROM definitions WHERE id = ?") else { return nil }
-        statement.bind(1, definitionID)
-        return (try? statement.step()) == true ? statement.text(0) : nil
     }
 
     /// Applies a program's effects. A retry's job update was made by `record` (it must come
@@ -248,6 +265,10 @@ struct TransactionWriter {
         statement.bind(6, now)
         statement.bind(7, id)
         guard try statement.run() == 1 else { return }
+        try appendEnd(id, status, error: error, cause: cause)
+    }
+
+    private func appendEnd(_ id: Int64, _ status: ExecutionStatus, error: String?, cause: String?) throws {
         let type = status == .succeeded ? "ExecutionSucceeded" : "ExecutionFailed"
         let details = status == .succeeded ? nil : JSONText.object(["error": .string(error ?? ""), "cause": .string(cause ?? "")])
         try appendHistory(id, type, step: nil, attempt: nil, details: details)
@@ -276,7 +297,7 @@ struct TransactionWriter {
         claimed.reserveCapacity(limit)
         while try claim.step() {
             claimed.append((claim.int(9), ClaimedJob(id: claim.int64(0), executionID: claim.int64(1), executionUID: claim.text(2) ?? "",
-                                   queue: queue, step: claim.text(3) ?? "", taskType: claim.text(4) ?? "",
+                                   queue: queue, priority: claim.int(9), step: claim.text(3) ?? "", taskType: claim.text(4) ?? "",
                                    payload: claim.text(5) ?? "{}", attempt: claim.int(6), maxAttempts: claim.int(7),
                                    enqueuedAt: claim.double(8))))
         }
@@ -399,6 +420,15 @@ struct TransactionWriter {
 }
 
 /// What effects need to know of the execution they belong to.
+extension Effect {
+    var isNotEnd: Bool {
+        switch self {
+        case .succeed, .fail: return false
+        default: return true
+        }
+    }
+}
+
 struct ExecutionContext {
     let id: Int64
     let uid: String
