@@ -9,6 +9,8 @@ public final class Connection {
     public let path: String
     let handle: OpaquePointer
     private var cache: [String: Statement] = [:]
+    /// Read by the busy handler through a pointer; freed with the connection.
+    private let busyLimit = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
 
     public enum Mode: Sendable { case readWrite, readOnly }
 
@@ -30,6 +32,7 @@ public final class Connection {
     deinit {
         cache.removeAll()
         sqlite3_close_v2(handle)
+        busyLimit.deallocate()
     }
 
     /// Runs one or more statements that return no rows we need.
@@ -94,7 +97,31 @@ public final class Connection {
     public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
     public var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
 
-    public func setBusyTimeout(milliseconds: Int32) { sqlite3_busy_timeout(handle, milliseconds) }
+    /// Waits for another connection's lock up to `milliseconds`, polling finely: SQLite's own
+    /// `busy_timeout` sleeps in steps of up to 100 ms, which puts tens of milliseconds on a
+    /// submit that collides with a commit lasting a fraction of one.
+    public func setBusyTimeout(milliseconds: Int32) {
+        busyLimit.pointee = Int32(Connection.busyAttempts(forMilliseconds: Int(milliseconds)))
+        sqlite3_busy_handler(handle, { context, attempt in
+            guard let limit = context?.assumingMemoryBound(to: Int32.self).pointee, attempt < limit else { return 0 }
+            usleep(Connection.busySleepMicroseconds(attempt: Int(attempt)))
+            return 1
+        }, UnsafeMutableRawPointer(busyLimit))
+    }
+
+    /// 20 × 50 µs, 40 × 250 µs, then 1 ms steps.
+    static func busySleepMicroseconds(attempt: Int) -> UInt32 {
+        attempt < 20 ? 50 : attempt < 60 ? 250 : 1000
+    }
+
+    static func busyAttempts(forMilliseconds milliseconds: Int) -> Int {
+        var total = 0, attempt = 0
+        while total < milliseconds * 1000 {
+            total += Int(busySleepMicroseconds(attempt: attempt))
+            attempt += 1
+        }
+        return attempt
+    }
 
     /// `PRAGMA data_version`: changes whenever another connection (in this process or another)
     /// commits to the file. Cheap; how the engine notices a second process's writes.

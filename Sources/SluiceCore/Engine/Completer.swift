@@ -30,6 +30,12 @@ final class Completer: @unchecked Sendable {
     private var nextExtendAt: Double = 0
     private var nextBeatAt: Double = 0
     private var lastDataVersion: Int64 = -1
+    /// inotify reports the other process's WAL write before its commit is visible (the fsync
+    /// and the wal-index update come after), so an unchanged `data_version` right after an
+    /// event is re-checked a few times with growing gaps.
+    private var recheckAt: Double?
+    private var recheckGap = 0.0002
+    private var recheckUntil = 0.0
     private var thread: Thread?
     private let cycles = Atomic<Int>(0)
     private let busyNanoseconds = Atomic<Int>(0)
@@ -129,7 +135,20 @@ final class Completer: @unchecked Sendable {
             condition.unlock()
 
             if local { dispatcher.markAllMayHaveReady() }
-            if external || !local { checkDataVersion() }
+            if external || !local {
+                let changed = checkDataVersion()
+                let time = Date().timeIntervalSince1970
+                if changed {
+                    recheckAt = nil
+                } else if external {
+                    recheckGap = 0.0002
+                    recheckUntil = time + 0.05
+                    recheckAt = time + recheckGap
+                } else if let due = recheckAt, time >= due {
+                    recheckGap *= 2
+                    recheckAt = time + recheckGap < recheckUntil ? time + recheckGap : nil
+                }
+            }
             do {
                 try cycle(outcomes: taken, mayClaim: mayClaim)
             } catch {
@@ -164,20 +183,23 @@ final class Completer: @unchecked Sendable {
     private func nextDeadline(now: Double) -> Double {
         var deadline = now + configuration.idlePollSeconds
         if let next = nextScheduledAt { deadline = min(deadline, next) }
+        if let recheck = recheckAt { deadline = min(deadline, recheck) }
         deadline = min(deadline, nextRescueAt, nextBeatAt)
         if !pools.isEmpty { deadline = min(deadline, nextExtendAt) }
         return deadline
     }
 
-    private func checkDataVersion() {
-        guard let version = try? store.database.write({ try $0.dataVersion() }) else { return }
-        if version != lastDataVersion {
-            if lastDataVersion >= 0 {
-                dispatcher.markAllMayHaveReady()
-                nextScheduledAt = 0   // another process may have scheduled or promoted jobs
-            }
-            lastDataVersion = version
-        }
+    /// True when another connection committed since the last check.
+    @discardableResult
+    private func checkDataVersion() -> Bool {
+        guard let version = try? store.database.write({ try $0.dataVersion() }) else { return false }
+        guard version != lastDataVersion else { return false }
+        let first = lastDataVersion < 0
+        lastDataVersion = version
+        if first { return false }
+        dispatcher.markAllMayHaveReady()
+        nextScheduledAt = 0   // another process may have scheduled or promoted jobs
+        return true
     }
 
     private func cycle(outcomes: [TaskOutcome], mayClaim: Bool) throws {
