@@ -9,6 +9,7 @@ public final class Connection {
     public let path: String
     let handle: OpaquePointer
     private var cache: [String: Statement] = [:]
+    private var staticCache: [UnsafeRawPointer: Statement] = [:]
     /// Read by the busy handler through a pointer; freed with the connection.
     private let busyLimit = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
 
@@ -31,6 +32,7 @@ public final class Connection {
 
     deinit {
         cache.removeAll()
+        staticCache.removeAll()
         sqlite3_close_v2(handle)
         busyLimit.deallocate()
     }
@@ -54,6 +56,19 @@ public final class Connection {
         }
         let statement = try Statement(connection: self, sql: sql)
         cache[sql] = statement
+        return statement
+    }
+
+    /// A cached prepared statement for SQL written in the source: looked up by the literal's
+    /// address instead of hashing its text, which matters on the completer's hot path.
+    public func prepared(_ sql: StaticString) throws(SQLiteError) -> Statement {
+        let key = UnsafeRawPointer(sql.utf8Start)
+        if let cached = staticCache[key] {
+            cached.reset()
+            return cached
+        }
+        let statement = try Statement(connection: self, sql: sql.description)
+        staticCache[key] = statement
         return statement
     }
 

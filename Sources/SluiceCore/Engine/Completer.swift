@@ -37,6 +37,7 @@ final class Completer: @unchecked Sendable {
     private var recheckGap = 0.0002
     private var recheckUntil = 0.0
     private var thread: Thread?
+    private var watcher: ChangeWatcher?
     private let cycles = Atomic<Int>(0)
     private let busyNanoseconds = Atomic<Int>(0)
 
@@ -55,6 +56,9 @@ final class Completer: @unchecked Sendable {
         }
         self.pools = pools
         box.value = self
+        if configuration.watchExternalChanges {
+            watcher = ChangeWatcher(databasePath: store.database.configuration.path) { box.value?.noteExternalChange() }
+        }
     }
 
     private final class WeakBox: @unchecked Sendable { weak var value: Completer? }
@@ -69,6 +73,7 @@ final class Completer: @unchecked Sendable {
         thread.stackSize = 1 << 20
         self.thread = thread
         thread.start()
+        watcher?.start()
     }
 
     // MARK: Signals from other threads
@@ -111,6 +116,7 @@ final class Completer: @unchecked Sendable {
         condition.signal()
         while !stopped { condition.wait() }
         condition.unlock()
+        watcher?.stop()
     }
 
     // MARK: The loop
@@ -120,7 +126,15 @@ final class Completer: @unchecked Sendable {
             let now = Date().timeIntervalSince1970
             let deadline = nextDeadline(now: now)
             condition.lock()
-            while outcomes.isEmpty && !externalChange && !localChange && !stopping
+            var idle = outcomes.isEmpty && !externalChange && !localChange && !stopping && now < deadline && !hasClaimWork
+            condition.unlock()
+            if idle, let watcher {
+                // Arm before the last look, so a commit after the look still wakes us.
+                watcher.arm()
+                if checkDataVersion() { idle = false }
+            }
+            condition.lock()
+            while idle && outcomes.isEmpty && !externalChange && !localChange && !stopping
                     && Date().timeIntervalSince1970 < deadline && !hasClaimWork {
                 condition.wait(until: Date(timeIntervalSince1970: deadline))
             }
@@ -133,6 +147,7 @@ final class Completer: @unchecked Sendable {
             let finishing = stopping
             let mayClaim = claiming && !stopping
             condition.unlock()
+            watcher?.disarm()
 
             if local { dispatcher.markAllMayHaveReady() }
             if external || !local {

@@ -7,24 +7,18 @@ public final class Engine: Sendable {
     public let configuration: EngineConfiguration
     public let owner: LeaseOwner
     private let completer: Completer
-    private let watcher: ChangeWatcher?
 
     public init(store: SQLiteStore, configuration: EngineConfiguration) {
         self.store = store
         self.configuration = configuration
         owner = LeaseOwner.current()
         completer = Completer(store: store, configuration: configuration, owner: owner)
-        let completer = completer
-        watcher = configuration.watchExternalChanges
-            ? ChangeWatcher(databasePath: store.database.configuration.path) { completer.noteExternalChange() }
-            : nil
     }
 
     /// Starts the completer (which rescues the leases of dead processes in its first cycle),
     /// the pools and the change watcher.
     public func start() {
         completer.start()
-        watcher?.start()
     }
 
     /// Starts executions in one transaction and wakes the dispatcher.
@@ -69,7 +63,6 @@ public final class Engine: Sendable {
             Thread.sleep(forTimeInterval: 0.01)
         }
         completer.stopAndWait()
-        watcher?.stop()
         do {
             try store.releaseLeases(owner: owner, notStarted: unstarted.map(\.id), allRemaining: true,
                                     now: Date().timeIntervalSince1970)

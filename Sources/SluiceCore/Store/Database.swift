@@ -36,7 +36,7 @@ public final class Database: @unchecked Sendable {
             PRAGMA synchronous = \(configuration.sync.pragma);
             PRAGMA foreign_keys = OFF;
             PRAGMA temp_store = MEMORY;
-            PRAGMA cache_size = -16000;
+            PRAGMA cache_size = -8000;
             PRAGMA wal_autocheckpoint = 4000;
             """)
         return connection

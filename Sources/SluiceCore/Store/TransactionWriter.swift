@@ -23,7 +23,7 @@ struct TransactionWriter {
 
     mutating func submit(_ submission: Submission) throws -> SubmitReceipt {
         if let key = submission.idempotencyKey {
-            let existing = try db.statement("SELECT uid, id FROM executions WHERE idempotency_key = ?")
+            let existing = try db.prepared("SELECT uid, id FROM executions WHERE idempotency_key = ?")
             existing.bind(1, key)
             if try existing.step() {
                 return SubmitReceipt(uid: existing.text(0) ?? "", rowID: existing.int64(1), existed: true)
@@ -36,7 +36,7 @@ struct TransactionWriter {
         }
         let uid = ExecutionUID.make()
         let createdAt = submission.enqueuedAt ?? now
-        let insert = try db.statement("""
+        let insert = try db.prepared("""
             INSERT INTO executions (uid, definition_id, status, queue, namespace, idempotency_key, input, state, created_at, updated_at)
             VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?)
             """)
@@ -61,11 +61,11 @@ struct TransactionWriter {
     private func resolve(name: String, version: Int?) throws -> (Int64, any WorkflowProgram) {
         let statement: Statement
         if let version {
-            statement = try db.statement("SELECT id, dialect, compiled FROM definitions WHERE name = ? AND version = ?")
+            statement = try db.prepared("SELECT id, dialect, compiled FROM definitions WHERE name = ? AND version = ?")
             statement.bind(1, name)
             statement.bind(2, version)
         } else {
-            statement = try db.statement("SELECT id, dialect, compiled FROM definitions WHERE name = ? ORDER BY version DESC LIMIT 1")
+            statement = try db.prepared("SELECT id, dialect, compiled FROM definitions WHERE name = ? ORDER BY version DESC LIMIT 1")
             statement.bind(1, name)
         }
         guard try statement.step() else { throw StoreError.unknownDefinition(name: name, version: version) }
@@ -83,7 +83,7 @@ struct TransactionWriter {
         }
         if request.rescueExpired { result.rescued = try rescue(owner: request.owner) }
         if request.extendLeases {
-            let extend = try db.statement("UPDATE jobs SET lease_expires_at = ? WHERE state = 'running' AND lease_owner = ?")
+            let extend = try db.prepared("UPDATE jobs SET lease_expires_at = ? WHERE state = 'running' AND lease_owner = ?")
             extend.bind(1, request.leaseUntil)
             extend.bind(2, request.owner.description)
             try extend.run()
@@ -107,7 +107,7 @@ struct TransactionWriter {
     /// Applies one task outcome. Returns false when the job was no longer leased to `owner`.
     private mutating func record(_ outcome: TaskOutcome, owner: LeaseOwner) throws -> Bool {
         let job = outcome.job
-        let load = try db.statement("SELECT definition_id, state, status, queue FROM executions WHERE id = ?")
+        let load = try db.prepared("SELECT definition_id, state, status, queue FROM executions WHERE id = ?")
         load.bind(1, job.executionID)
         guard try load.step() else { return false }
         let definitionID = load.int64(0)
@@ -148,7 +148,7 @@ struct TransactionWriter {
             default: break
             }
         }
-        let update = try db.statement("""
+        let update = try db.prepared("""
             UPDATE executions SET state = ?, attempts = attempts + 1, started_at = COALESCE(started_at, ?), updated_at = ?,
                 status = COALESCE(?, status), output = ?, error = ?, cause = ?, finished_at = ?
             WHERE id = ? AND status IN ('pending', 'running')
@@ -172,7 +172,7 @@ struct TransactionWriter {
     /// The definition's program, from the catalog's cache when it has been loaded before.
     private func program(_ definitionID: Int64) throws -> any WorkflowProgram {
         if let cached = catalog.cached(definitionID) { return cached }
-        let statement = try db.statement("SELECT name, dialect, compiled FROM definitions WHERE id = ?")
+        let statement = try db.prepared("SELECT name, dialect, compiled FROM definitions WHERE id = ?")
         statement.bind(1, definitionID)
         guard try statement.step() else { throw StoreError.unknownDefinition(name: "#\(definitionID)", version: nil) }
         defer { statement.reset() }
@@ -183,7 +183,7 @@ struct TransactionWriter {
     /// Puts a failed job back for another attempt at `at`: ready now, or scheduled for later.
     private mutating func reschedule(_ job: ClaimedJob, owner: LeaseOwner, at: Double) throws -> Bool {
         let due = at <= now
-        let statement = try db.statement("""
+        let statement = try db.prepared("""
             UPDATE jobs SET state = ?, run_at = ?, lease_owner = NULL, lease_expires_at = NULL
             WHERE id = ? AND state = 'running' AND lease_owner = ?
             """)
@@ -207,7 +207,7 @@ struct TransactionWriter {
             case let .retry(at, reason):
                 guard let job = retriedJob else { continue }
                 try appendHistory(context.id, "RetryScheduled", step: job.step, attempt: job.attempt + 1,
-                                  details: JSONText.object(["at": .number(at), "reason": .string(reason)]))
+                                  details: JSONText.object(["at": .time(at), "reason": .string(reason)]))
             case let .succeed(output):
                 try finishExecution(context.id, status: .succeeded, output: output, error: nil, cause: nil, at: finishedAt ?? now)
             case let .fail(error, cause):
@@ -219,7 +219,7 @@ struct TransactionWriter {
     private mutating func insertJob(_ task: TaskRequest, context: ExecutionContext) throws {
         let runAt = task.runAt ?? context.runAt ?? now
         let due = runAt <= now
-        let insert = try db.statement("""
+        let insert = try db.prepared("""
             INSERT INTO jobs (execution_id, execution_uid, kind, queue, priority, run_at, state, step, task_type, payload,
                               max_attempts, created_at)
             VALUES (?, ?, 'task', ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -241,7 +241,7 @@ struct TransactionWriter {
     }
 
     private func finishJob(_ job: ClaimedJob, owner: LeaseOwner, state: JobState) throws -> Bool {
-        let statement = try db.statement("""
+        let statement = try db.prepared("""
             UPDATE jobs SET state = ?, finished_at = ?, lease_owner = NULL, lease_expires_at = NULL
             WHERE id = ? AND state = 'running' AND lease_owner = ?
             """)
@@ -253,7 +253,7 @@ struct TransactionWriter {
     }
 
     private func finishExecution(_ id: Int64, status: ExecutionStatus, output: String?, error: String?, cause: String?, at: Double) throws {
-        let statement = try db.statement("""
+        let statement = try db.prepared("""
             UPDATE executions SET status = ?, output = ?, error = ?, cause = ?, finished_at = ?, updated_at = ?
             WHERE id = ? AND status IN ('pending', 'running')
             """)
@@ -277,13 +277,13 @@ struct TransactionWriter {
     // MARK: Claim, promote, rescue
 
     private func isPaused(_ queue: String) throws -> Bool {
-        let statement = try db.statement("SELECT paused FROM queues WHERE name = ?")
+        let statement = try db.prepared("SELECT paused FROM queues WHERE name = ?")
         statement.bind(1, queue)
         return try statement.step() && statement.int(0) != 0
     }
 
     private func claim(queue: String, limit: Int, owner: LeaseOwner, leaseUntil: Double) throws -> [ClaimedJob] {
-        let claim = try db.statement("""
+        let claim = try db.prepared("""
             UPDATE jobs SET state = 'running', lease_owner = ?, lease_expires_at = ?, attempt = attempt + 1
             WHERE id IN (SELECT id FROM jobs WHERE state = 'ready' AND queue = ? ORDER BY priority DESC, id LIMIT ?)
               AND state = 'ready'
@@ -304,7 +304,7 @@ struct TransactionWriter {
         // RETURNING comes in update order, not the subquery's: restore priority, then FIFO.
         claimed.sort { $0.priority != $1.priority ? $0.priority > $1.priority : $0.job.id < $1.job.id }
         let jobs = claimed.map(\.job)
-        let running = try db.statement("UPDATE executions SET status = 'running', updated_at = ? WHERE id = ? AND status = 'pending'")
+        let running = try db.prepared("UPDATE executions SET status = 'running', updated_at = ? WHERE id = ? AND status = 'pending'")
         for job in jobs {
             running.reset()
             running.bind(1, now)
@@ -315,7 +315,7 @@ struct TransactionWriter {
     }
 
     private mutating func promoteDue() throws -> Int {
-        let statement = try db.statement("UPDATE jobs SET state = 'ready' WHERE state = 'scheduled' AND run_at <= ?")
+        let statement = try db.prepared("UPDATE jobs SET state = 'ready' WHERE state = 'scheduled' AND run_at <= ?")
         statement.bind(1, now)
         let promoted = try statement.run()
         if promoted > 0 { createdReady = true }
@@ -326,20 +326,20 @@ struct TransactionWriter {
     /// process on this host that no longer exists (SIGKILL, power cut) — no need to wait for expiry.
     private mutating func rescue(owner: LeaseOwner) throws -> Int {
         var rescued = 0
-        let expired = try db.statement("""
+        let expired = try db.prepared("""
             UPDATE jobs SET state = 'ready', lease_owner = NULL, lease_expires_at = NULL
             WHERE state = 'running' AND lease_expires_at < ? RETURNING execution_id, step, attempt
             """)
         expired.bind(1, now)
         var events: [(Int64, String?, Int)] = []
         while try expired.step() { events.append((expired.int64(0), expired.text(1), expired.int(2))) }
-        let owners = try db.statement("SELECT DISTINCT lease_owner FROM jobs WHERE state = 'running'")
+        let owners = try db.prepared("SELECT DISTINCT lease_owner FROM jobs WHERE state = 'running'")
         var dead: [String] = []
         while try owners.step() {
             guard let text = owners.text(0), text != owner.description, let other = LeaseOwner(parsing: text) else { continue }
             if other.isDeadLocalProcess { dead.append(text) }
         }
-        let release = try db.statement("""
+        let release = try db.prepared("""
             UPDATE jobs SET state = 'ready', lease_owner = NULL, lease_expires_at = NULL
             WHERE state = 'running' AND lease_owner = ? RETURNING execution_id, step, attempt
             """)
@@ -357,7 +357,7 @@ struct TransactionWriter {
     }
 
     mutating func release(owner: LeaseOwner, notStarted: [Int64], allRemaining: Bool) throws {
-        let unclaim = try db.statement("""
+        let unclaim = try db.prepared("""
             UPDATE jobs SET state = 'ready', lease_owner = NULL, lease_expires_at = NULL, attempt = attempt - 1
             WHERE id = ? AND state = 'running' AND lease_owner = ?
             """)
@@ -368,7 +368,7 @@ struct TransactionWriter {
             try unclaim.run()
         }
         if allRemaining {
-            let rest = try db.statement("""
+            let rest = try db.prepared("""
                 UPDATE jobs SET state = 'ready', lease_owner = NULL, lease_expires_at = NULL
                 WHERE state = 'running' AND lease_owner = ? RETURNING execution_id, step, attempt
                 """)
@@ -382,7 +382,7 @@ struct TransactionWriter {
     }
 
     private func heartbeat(_ beat: Heartbeat, owner: LeaseOwner) throws {
-        let statement = try db.statement("""
+        let statement = try db.prepared("""
             INSERT INTO heartbeats (component, owner, beat_at, ttl, info) VALUES (?, ?, ?, ?, ?)
             ON CONFLICT (component) DO UPDATE SET owner = excluded.owner, beat_at = excluded.beat_at,
                 ttl = excluded.ttl, info = excluded.info
@@ -398,7 +398,7 @@ struct TransactionWriter {
     // MARK: History
 
     private func appendHistory(_ executionID: Int64, _ type: String, step: String?, attempt: Int?, details: String?) throws {
-        let statement = try db.statement("INSERT INTO history (execution_id, at, type, step, attempt, details) VALUES (?, ?, ?, ?, ?, ?)")
+        let statement = try db.prepared("INSERT INTO history (execution_id, at, type, step, attempt, details) VALUES (?, ?, ?, ?, ?, ?)")
         statement.bind(1, executionID)
         statement.bind(2, now)
         statement.bind(3, type)
@@ -411,9 +411,9 @@ struct TransactionWriter {
     static func outcomeDetails(_ outcome: TaskOutcome) -> String {
         switch outcome.result {
         case .succeeded:
-            return JSONText.object(["startedAt": .number(outcome.startedAt), "finishedAt": .number(outcome.finishedAt)])
+            return JSONText.object(["startedAt": .time(outcome.startedAt), "finishedAt": .time(outcome.finishedAt)])
         case let .failed(error, cause, _, _):
-            return JSONText.object(["startedAt": .number(outcome.startedAt), "finishedAt": .number(outcome.finishedAt),
+            return JSONText.object(["startedAt": .time(outcome.startedAt), "finishedAt": .time(outcome.finishedAt),
                                     "error": .string(error), "cause": .string(cause)])
         }
     }

@@ -10,6 +10,8 @@ enum JSONText {
         case bool(Bool)
         case null
         case raw(String)
+        /// Unix seconds written with microsecond precision, cheaply.
+        case time(Double)
     }
 
     static func object(_ pairs: KeyValuePairs<String, Value>) -> String {
@@ -33,10 +35,18 @@ enum JSONText {
         case let .bool(b): return b ? "true" : "false"
         case .null: return "null"
         case let .raw(text): return text
+        case let .time(seconds):
+            guard seconds.isFinite, seconds >= 0 else { return "null" }
+            let micros = Int64((seconds * 1_000_000).rounded())
+            let fraction = String(micros % 1_000_000)
+            return String(micros / 1_000_000) + "." + String(repeating: "0", count: 6 - fraction.count) + fraction
         }
     }
 
     static func quote(_ s: String) -> String {
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            return "\"" + s + "\""
+        }
         var out = "\""
         out.reserveCapacity(s.utf8.count + 2)
         for scalar in s.unicodeScalars {
