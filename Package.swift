@@ -6,11 +6,14 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         /// The engine as a library, so a Swift test suite can start it in-process on a temporary file.
-        .library(name: "Sluice", targets: ["SluiceCore"]),
+        .library(name: "Sluice", targets: ["SluiceCore", "SluiceAPI"]),
         .executable(name: "sluice", targets: ["SluiceCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
     ],
     targets: [
         .systemLibrary(
@@ -31,13 +34,25 @@ let package = Package(
             dependencies: ["SluiceSQLite"],
             plugins: ["EmbedMigrations"]
         ),
+        .target(
+            name: "SluiceAPI",
+            dependencies: [
+                "SluiceCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "SluiceCLI",
             dependencies: [
                 "SluiceCore",
+                "SluiceAPI",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore", "SluiceSQLite"]),
+        .testTarget(name: "SluiceAPITests", dependencies: ["SluiceAPI", "SluiceCore"]),
     ]
 )

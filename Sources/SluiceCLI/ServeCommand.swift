@@ -1,6 +1,9 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import Logging
+import ServiceLifecycle
+import SluiceAPI
 import SluiceCore
 
 /// Options of the processes that run an engine.
@@ -15,38 +18,83 @@ struct EngineOptions: ParsableArguments {
     var grace: Double = 10
 }
 
-struct ServeCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run everything in one process: queue, dispatcher, workers.")
+/// Options of the processes that serve the HTTP API.
+struct ListenOptions: ParsableArguments {
+    @Option(name: .long, help: "Address to listen on. Anything but loopback needs a token.")
+    var listen: String = "127.0.0.1:8080"
 
-    @OptionGroup var database: DatabaseOptions
-    @OptionGroup var engine: EngineOptions
+    @Option(name: .long, help: "Bearer token every request must carry (default: $SLUICE_TOKEN).")
+    var token: String?
 
-    func run() throws {
-        try runEngine(role: "serve", database: database, options: engine)
+    @Option(name: .long, help: "Largest request body accepted, in bytes.")
+    var maxBodyBytes: Int = 1 << 20
+
+    func configuration() throws -> APIConfiguration {
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
+            throw ValidationError("--listen takes HOST:PORT, got \(listen)")
+        }
+        var host = String(listen[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        let token = token ?? ProcessInfo.processInfo.environment["SLUICE_TOKEN"]
+        return APIConfiguration(host: host, port: port, token: token, maxBodyBytes: maxBodyBytes)
     }
 }
 
-struct WorkerCommand: ParsableCommand {
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run everything in one process: API, queue, dispatcher, workers.")
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var engine: EngineOptions
+    @OptionGroup var listen: ListenOptions
+
+    func run() async throws {
+        try await runProcess(role: "serve", database: database, engine: engine, pools: engine.queues.pools, api: listen.configuration())
+    }
+}
+
+struct ServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "server", abstract: "Run the API only; workers run apart (sluice worker) on the same file.")
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var engine: EngineOptions
+    @OptionGroup var listen: ListenOptions
+
+    func run() async throws {
+        try await runProcess(role: "server", database: database, engine: engine, pools: [], api: listen.configuration())
+    }
+}
+
+struct WorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "worker", abstract: "Run worker pools only, on a database another process serves.")
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var engine: EngineOptions
 
-    func run() throws {
-        try runEngine(role: "worker", database: database, options: engine)
+    func run() async throws {
+        try await runProcess(role: "worker", database: database, engine: engine, pools: engine.queues.pools, api: nil)
     }
 }
 
-/// Starts an engine and blocks until SIGTERM or SIGINT, then shuts down gracefully.
-func runEngine(role: String, database: DatabaseOptions, options: EngineOptions, executors: ExecutorRegistry = ExecutorRegistry()) throws {
+/// Starts an engine (and the API when asked) and runs until SIGTERM or SIGINT, then shuts
+/// down gracefully: the API stops accepting, running tasks get the grace period.
+func runProcess(role: String, database: DatabaseOptions, engine options: EngineOptions, pools: [EngineConfiguration.Pool],
+                api: APIConfiguration?, executors: ExecutorRegistry = ExecutorRegistry()) async throws {
+    var logger = Logger(label: "sluice")
+    logger.logLevel = .warning
     let store: SQLiteStore
     do { store = try database.openStore() } catch { fail("\(error)") }
-    let configuration = EngineConfiguration(role: role, pools: options.queues.pools, executors: executors,
-                                            leaseSeconds: options.leaseSeconds)
-    let engine = Engine(store: store, configuration: configuration)
-    engine.start()
-    waitForTerminationSignal()
-    engine.shutdown(grace: options.grace)
+    let engine = Engine(store: store, configuration: EngineConfiguration(
+        role: role, pools: pools, executors: executors, leaseSeconds: options.leaseSeconds))
+    var services: [any Service] = [EngineService(engine: engine, grace: options.grace)]
+    if let api {
+        let server: APIServer
+        do { server = try APIServer(engine: engine, configuration: api) } catch { fail("\(error)") }
+        services.append(server.application(logger: logger) { port in
+            FileHandle.standardError.write(Data("sluice: \(role) listening on http://\(api.host):\(port)\n".utf8))
+        })
+    }
+    let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+    try await group.run()
 }
 
 /// Blocks the calling thread until SIGTERM or SIGINT arrives.

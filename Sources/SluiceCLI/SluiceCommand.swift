@@ -1,12 +1,12 @@
 import ArgumentParser
 
 @main
-struct SluiceCommand: ParsableCommand {
+struct SluiceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sluice",
         abstract: "A workflow manager for one host: workflows, queue and history in one SQLite file.",
         version: SluiceVersion.string,
-        subcommands: [ServeCommand.self, WorkerCommand.self, MigrateCommand.self, SubmitCommand.self,
+        subcommands: [ServeCommand.self, ServerCommand.self, WorkerCommand.self, MigrateCommand.self, SubmitCommand.self,
                       StatusCommand.self, QueuesCommand.self, HealthCommand.self, BenchCommand.self]
     )
 }

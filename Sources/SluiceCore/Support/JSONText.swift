@@ -2,8 +2,8 @@ import Foundation
 
 /// Small JSON writer for the engine's own records (history details, task results), so hot
 /// paths do not pay for JSONSerialization. Keys keep the order given.
-enum JSONText {
-    enum Value {
+public enum JSONText {
+    public enum Value {
         case string(String)
         case number(Double)
         case int(Int)
@@ -14,7 +14,7 @@ enum JSONText {
         case time(Double)
     }
 
-    static func object(_ pairs: KeyValuePairs<String, Value>) -> String {
+    public static func object(_ pairs: KeyValuePairs<String, Value>) -> String {
         var out = "{"
         var first = true
         for (key, value) in pairs {
@@ -27,7 +27,7 @@ enum JSONText {
         return out + "}"
     }
 
-    static func render(_ value: Value) -> String {
+    public static func render(_ value: Value) -> String {
         switch value {
         case let .string(s): return quote(s)
         case let .number(d): return d.isFinite ? (d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d)) : "null"
@@ -43,7 +43,7 @@ enum JSONText {
         }
     }
 
-    static func quote(_ s: String) -> String {
+    public static func quote(_ s: String) -> String {
         if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
             return "\"" + s + "\""
         }

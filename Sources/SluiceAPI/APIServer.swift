@@ -1,0 +1,59 @@
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import SluiceCore
+
+/// The HTTP API of one engine: `/v1/...`, health and queues, on Hummingbird.
+public struct APIServer: Sendable {
+    public let engine: Engine
+    public let configuration: APIConfiguration
+
+    public init(engine: Engine, configuration: APIConfiguration) throws {
+        try configuration.validate()
+        self.engine = engine
+        self.configuration = configuration
+    }
+
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        if let token = configuration.token, !token.isEmpty { router.add(middleware: BearerTokenMiddleware(token: token)) }
+        ExecutionRoutes(engine: engine, maxBodyBytes: configuration.maxBodyBytes).register(on: router)
+        QueueAndHealthRoutes(engine: engine).register(on: router)
+        return router
+    }
+
+    /// The application as a service; `onListening` receives the bound port (useful with port 0).
+    public func application(logger: Logger, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol & Service {
+        Application(
+            router: router(),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "sluice"),
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
+            logger: logger
+        )
+    }
+}
+
+/// The engine as a service: started with the group, shut down gracefully when it ends.
+public struct EngineService: Service {
+    public let engine: Engine
+    public let grace: Double
+
+    public init(engine: Engine, grace: Double) {
+        self.engine = engine
+        self.grace = grace
+    }
+
+    public func run() async throws {
+        engine.start()
+        try? await gracefulShutdown()
+        let engine = engine
+        let grace = grace
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                engine.shutdown(grace: grace)
+                continuation.resume()
+            }
+        }
+    }
+}

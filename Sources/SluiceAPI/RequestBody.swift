@@ -1,0 +1,82 @@
+import Foundation
+import Hummingbird
+import SluiceCore
+
+/// A request's JSON object body, read with the size cap, with typed accessors whose errors
+/// name the offending field as a JSON pointer.
+struct RequestBody {
+    let object: [String: Any]
+
+    static func read(_ request: Request, limit: Int) async throws -> RequestBody {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: limit)
+        } catch {
+            throw APIError(.contentTooLarge, "body_too_large", "request body exceeds \(limit) bytes")
+        }
+        let data = Data(buffer.readableBytesView)
+        if data.isEmpty { return RequestBody(object: [:]) }
+        let value: Any
+        do {
+            value = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+        } catch {
+            throw APIError.badJSON(Self.describe(error))
+        }
+        guard let object = value as? [String: Any] else { throw APIError.invalid("request body must be a JSON object") }
+        return RequestBody(object: object)
+    }
+
+    /// Refuses fields the endpoint does not know, naming the first.
+    func allowOnly(_ fields: Set<String>) throws {
+        if let unknown = object.keys.sorted().first(where: { !fields.contains($0) }) {
+            throw APIError.invalid("unknown field at /\(unknown); allowed: \(fields.sorted().joined(separator: ", "))")
+        }
+    }
+
+    func string(_ key: String, required: Bool = false) throws -> String? {
+        guard let value = object[key], !(value is NSNull) else {
+            if required { throw APIError.invalid("missing required field /\(key)") }
+            return nil
+        }
+        guard let string = value as? String else { throw APIError.invalid("/\(key) must be a string") }
+        return string
+    }
+
+    func int(_ key: String) throws -> Int? {
+        guard let value = object[key], !(value is NSNull) else { return nil }
+        guard !(value is Bool), let number = value as? NSNumber, number.doubleValue == number.doubleValue.rounded() else {
+            throw APIError.invalid("/\(key) must be an integer")
+        }
+        return number.intValue
+    }
+
+    /// A JSON value re-serialised as text (the engine stores JSON text).
+    func json(_ key: String, default fallback: String) throws -> String {
+        guard let value = object[key] else { return fallback }
+        guard JSONSerialization.isValidJSONObject([value]) else { throw APIError.invalid("/\(key) is not JSON") }
+        let data = try JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .withoutEscapingSlashes])
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    private static func describe(_ error: Error) -> String {
+        let nsError = error as NSError
+        return (nsError.userInfo[NSDebugDescriptionErrorKey] as? String) ?? nsError.localizedDescription
+    }
+}
+
+/// RFC 3339 timestamps for API output.
+enum Timestamp {
+    static func render(_ seconds: Double?) -> JSONText.Value {
+        guard let seconds else { return .null }
+        let date = Date(timeIntervalSince1970: seconds)
+        return .string(date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted)))
+    }
+
+    static func parse(_ text: String) -> Double? {
+        if let date = try? Date(text, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true)) {
+            return date.timeIntervalSince1970
+        }
+        if let date = try? Date(text, strategy: .iso8601) { return date.timeIntervalSince1970 }
+        return nil
+    }
+}

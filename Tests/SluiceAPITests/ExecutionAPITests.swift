@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+import SluiceAPI
+import SluiceCore
+
+/// The API over loopback with real requests.
+@Suite struct ExecutionAPITests {
+    @Test func submitThenGetThenHistory() async throws {
+        let server = try await APITestServer.start()
+        let created = try await server.request("POST", "/v1/executions", body: #"{"definition":"noop","input":{"a":[1,2]}}"#)
+        #expect(created.status == 201)
+        let id = try #require(created.json["id"] as? String)
+        #expect((created.json["input"] as? [String: Any])?["a"] as? [Int] == [1, 2])
+        var status = ""
+        for _ in 0..<200 where status != "succeeded" {
+            status = try await server.request("GET", "/v1/executions/\(id)").json["status"] as? String ?? ""
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(status == "succeeded")
+        let history = try await server.request("GET", "/v1/executions/\(id)/history")
+        let types = (history.json["events"] as? [[String: Any]])?.compactMap { $0["type"] as? String }
+        #expect(types == ["ExecutionSubmitted", "TaskScheduled", "TaskSucceeded", "ExecutionSucceeded"])
+        await server.stop()
+    }
+
+    @Test func sameIdempotencyKeyReturnsTheFirstExecution() async throws {
+        let server = try await APITestServer.start()
+        let first = try await server.request("POST", "/v1/executions", body: #"{"definition":"noop","idempotencyKey":"k"}"#)
+        let second = try await server.request("POST", "/v1/executions", body: #"{"definition":"noop","idempotencyKey":"k"}"#)
+        #expect(first.status == 201)
+        #expect(second.status == 200)
+        #expect(first.json["id"] as? String == second.json["id"] as? String)
+        #expect(try server.store.statusCounts().values.reduce(0, +) == 1)
+        await server.stop()
+    }
+
+    @Test func badInputGetsA4xxWithACodeAndNothingIsStored() async throws {
+        let server = try await APITestServer.start(maxBodyBytes: 1024)
+        let cases: [(String, Int, String)] = [
+            ("{not json", 400, "invalid_json"),
+            (#"{"definition":"noop","bogus":1}"#, 400, "invalid_request"),
+            (#"{"input":{}}"#, 400, "invalid_request"),
+            (#"{"definition":"noop","priority":"high"}"#, 400, "invalid_request"),
+            (#"{"definition":"noop","startAt":"tomorrow"}"#, 400, "invalid_request"),
+            (#"{"definition":"missing"}"#, 404, "not_found"),
+            ("[1,2]", 400, "invalid_request"),
+            (#"{"definition":"noop","input":""# + String(repeating: "x", count: 2000) + #""}"#, 413, "body_too_large"),
+        ]
+        for (body, status, code) in cases {
+            let reply = try await server.request("POST", "/v1/executions", body: body)
+            #expect(reply.status == status, "\(body.prefix(40))")
+            #expect(reply.errorCode == code, "\(body.prefix(40))")
+        }
+        #expect(try server.store.statusCounts().values.reduce(0, +) == 0)
+        #expect(try await server.request("GET", "/v1/executions/nope").status == 404)
+        await server.stop()
+    }
+
+    @Test func queuesPauseAndResumeAndHealthReportsComponents() async throws {
+        let server = try await APITestServer.start()
+        let paused = try await server.request("POST", "/v1/queues/default/pause")
+        #expect(paused.json["paused"] as? Bool == true)
+        _ = try await server.request("POST", "/v1/executions", body: #"{"definition":"noop"}"#)
+        try await Task.sleep(for: .milliseconds(200))
+        let queues = try await server.request("GET", "/v1/queues")
+        let queue = (queues.json["queues"] as? [[String: Any]])?.first { $0["name"] as? String == "default" }
+        #expect(queue?["ready"] as? Int == 1)
+        #expect(try await server.request("POST", "/v1/queues/default/resume").json["paused"] as? Bool == false)
+        let health = try await server.request("GET", "/v1/health")
+        #expect(health.status == 200)
+        #expect((health.json["components"] as? [Any])?.count == 4)
+        await server.stop()
+    }
+
+    @Test func tokenIsRequiredWhenSetAndBeyondLoopback() async throws {
+        #expect(throws: APIConfigurationError.self) {
+            try APIConfiguration(host: "0.0.0.0", port: 0).validate()
+        }
+        let server = try await APITestServer.start(token: "s3cret")
+        #expect(try await server.request("GET", "/v1/queues").status == 401)
+        #expect(try await server.request("GET", "/v1/queues", headers: ["Authorization": "Bearer wrong"]).status == 401)
+        #expect(try await server.request("GET", "/v1/queues", headers: ["Authorization": "Bearer s3cret"]).status == 200)
+        await server.stop()
+    }
+}
