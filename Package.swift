@@ -14,6 +14,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", exact: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
     ],
     targets: [
         .systemLibrary(
@@ -31,7 +33,7 @@ let package = Package(
         ),
         .target(
             name: "SluiceCore",
-            dependencies: ["SluiceSQLite"],
+            dependencies: ["SluiceSQLite", .product(name: "Metrics", package: "swift-metrics")],
             plugins: ["EmbedMigrations"]
         ),
         .target(
@@ -41,6 +43,8 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .executableTarget(
@@ -49,10 +53,16 @@ let package = Package(
                 "SluiceCore",
                 "SluiceAPI",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore", "SluiceSQLite"]),
-        .testTarget(name: "SluiceAPITests", dependencies: ["SluiceAPI", "SluiceCore"]),
+        .testTarget(name: "SluiceAPITests", dependencies: [
+            "SluiceAPI", "SluiceCore",
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
     ]
 )

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import Prometheus
 import ServiceLifecycle
 import SluiceCore
 
@@ -8,11 +9,23 @@ import SluiceCore
 public struct APIServer: Sendable {
     public let engine: Engine
     public let configuration: APIConfiguration
+    /// Where the engine's metrics go (pass the same one to `EngineMetrics` via `metricsFactory`).
+    public let registry: PrometheusCollectorRegistry
 
-    public init(engine: Engine, configuration: APIConfiguration) throws {
+    public init(engine: Engine, configuration: APIConfiguration, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) throws {
         try configuration.validate()
         self.engine = engine
         self.configuration = configuration
+        self.registry = registry
+    }
+
+    /// A swift-metrics factory that records into `registry`, for `EngineConfiguration.metrics`.
+    public static func metricsFactory(_ registry: PrometheusCollectorRegistry) -> PrometheusMetricsFactory {
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [.microseconds(500), .milliseconds(1), .milliseconds(5), .milliseconds(10),
+                                                   .milliseconds(50), .milliseconds(100), .milliseconds(500), .seconds(1),
+                                                   .seconds(5), .seconds(30), .seconds(120)]
+        return factory
     }
 
     public func router() -> Router<BasicRequestContext> {
@@ -20,6 +33,7 @@ public struct APIServer: Sendable {
         if let token = configuration.token, !token.isEmpty { router.add(middleware: BearerTokenMiddleware(token: token)) }
         ExecutionRoutes(engine: engine, maxBodyBytes: configuration.maxBodyBytes).register(on: router)
         QueueAndHealthRoutes(engine: engine).register(on: router)
+        MetricsRoute(engine: engine, registry: registry).register(on: router)
         return router
     }
 

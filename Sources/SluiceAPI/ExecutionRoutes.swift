@@ -11,6 +11,8 @@ struct ExecutionRoutes {
         router.post("/v1/executions") { request, _ in try await submit(request) }
         router.get("/v1/executions/:id") { _, context in try get(context.parameters.require("id")) }
         router.get("/v1/executions/:id/history") { _, context in try history(context.parameters.require("id")) }
+        router.get("/v1/executions") { request, _ in try list(request) }
+        router.post("/v1/executions/:id/cancel") { request, context in try await cancel(request, context.parameters.require("id")) }
     }
 
     func submit(_ request: Request) async throws -> Response {
@@ -44,6 +46,48 @@ struct ExecutionRoutes {
         return JSONResponse.make(body: ExecutionJSON.render(record))
     }
 
+    /// `GET /v1/executions?status=&definition=&queue=&namespace=&limit=&cursor=`, newest first.
+    /// `nextCursor` is null on the last page.
+    func list(_ request: Request) throws -> Response {
+        let parameters = request.uri.queryParameters
+        let known: Set<String> = ["status", "definition", "queue", "namespace", "limit", "cursor"]
+        if let unknown = parameters.map({ String($0.key) }).sorted().first(where: { !known.contains($0) }) {
+            throw APIError.invalid("unknown query parameter \(unknown); allowed: \(known.sorted().joined(separator: ", "))")
+        }
+        var query = ExecutionQuery()
+        if let status = parameters["status"].map(String.init) {
+            guard let parsed = ExecutionStatus(rawValue: status) else {
+                throw APIError.invalid("status must be one of \(ExecutionStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            query.status = parsed
+        }
+        query.definition = parameters["definition"].map(String.init)
+        query.queue = parameters["queue"].map(String.init)
+        query.namespace = parameters["namespace"].map(String.init)
+        query.before = parameters["cursor"].map(String.init)
+        if let limit = parameters["limit"].map(String.init) {
+            guard let value = Int(limit), (1...1000).contains(value) else { throw APIError.invalid("limit must be an integer from 1 to 1000") }
+            query.limit = value
+        }
+        let records = try engine.store.executions(query)
+        let next: JSONText.Value = records.count == query.limit ? .string(records.last!.uid) : .null
+        return JSONResponse.make(body: JSONText.object(["executions": .raw("[" + records.map(ExecutionJSON.render).joined(separator: ",") + "]"),
+                                                        "nextCursor": next]))
+    }
+
+    func cancel(_ request: Request, _ id: String) async throws -> Response {
+        let body = try await RequestBody.read(request, limit: maxBodyBytes)
+        try body.allowOnly(["reason"])
+        switch try engine.store.cancel(uid: id, reason: try body.string("reason"), now: Date().timeIntervalSince1970) {
+        case nil:
+            throw APIError.notFound("no execution \(id)")
+        case let .alreadyFinished(status)?:
+            throw APIError(.conflict, "already_finished", "execution \(id) already finished: \(status.rawValue)")
+        case .cancelled?:
+            return try get(id)
+        }
+    }
+
     func history(_ id: String) throws -> Response {
         guard try engine.store.execution(uid: id) != nil else { throw APIError.notFound("no execution \(id)") }
         let events = try engine.store.history(uid: id).map { event in
@@ -64,6 +108,7 @@ enum ExecutionJSON {
             "version": .int(record.version),
             "status": .string(record.status.rawValue),
             "queue": .string(record.queue),
+            "namespace": record.namespace.map { .string($0) } ?? .null,
             "input": .raw(record.input),
             "output": record.output.map { .raw($0) } ?? .null,
             "error": record.error.map { .string($0) } ?? .null,

@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import Logging
+import Prometheus
 import ServiceLifecycle
 import SluiceAPI
 import SluiceCore
@@ -83,12 +84,14 @@ func runProcess(role: String, database: DatabaseOptions, engine options: EngineO
     logger.logLevel = .warning
     let store: SQLiteStore
     do { store = try database.openStore() } catch { fail("\(error)") }
+    let registry = PrometheusCollectorRegistry()
     let engine = Engine(store: store, configuration: EngineConfiguration(
-        role: role, pools: pools, executors: executors, leaseSeconds: options.leaseSeconds))
+        role: role, pools: pools, executors: executors, leaseSeconds: options.leaseSeconds,
+        metrics: EngineMetrics(factory: APIServer.metricsFactory(registry))))
     var services: [any Service] = [EngineService(engine: engine, grace: options.grace)]
     if let api {
         let server: APIServer
-        do { server = try APIServer(engine: engine, configuration: api) } catch { fail("\(error)") }
+        do { server = try APIServer(engine: engine, configuration: api, registry: registry) } catch { fail("\(error)") }
         services.append(server.application(logger: logger) { port in
             FileHandle.standardError.write(Data("sluice: \(role) listening on http://\(api.host):\(port)\n".utf8))
         })

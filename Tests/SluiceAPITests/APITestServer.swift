@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import Logging
+import Prometheus
 import ServiceLifecycle
 import SluiceAPI
 import SluiceCore
@@ -21,8 +22,11 @@ final class APITestServer: @unchecked Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let store = try SQLiteStore(StoreConfiguration(path: directory.appendingPathComponent("api.sqlite").path, sync: .normal))
         try BuiltinDefinitions.register(in: store)
-        let engine = Engine(store: store, configuration: EngineConfiguration(pools: [.init(queue: "default", concurrency: 4)]))
-        let server = try APIServer(engine: engine, configuration: APIConfiguration(host: "127.0.0.1", port: 0, token: token, maxBodyBytes: maxBodyBytes))
+        let registry = PrometheusCollectorRegistry()
+        let engine = Engine(store: store, configuration: EngineConfiguration(
+            pools: [.init(queue: "default", concurrency: 4)], metrics: EngineMetrics(factory: APIServer.metricsFactory(registry))))
+        let server = try APIServer(engine: engine, configuration: APIConfiguration(host: "127.0.0.1", port: 0, token: token, maxBodyBytes: maxBodyBytes),
+                                   registry: registry)
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         var logger = Logger(label: "test")
         logger.logLevel = .error
@@ -59,7 +63,7 @@ final class APITestServer: @unchecked Sendable {
     }
 
     func request(_ method: String, _ path: String, body: String? = nil, headers: [String: String] = [:]) async throws -> Reply {
-        var request = URLRequest(url: baseURL.appendingPathComponent(path))
+        var request = URLRequest(url: URL(string: baseURL.absoluteString + path)!)
         request.httpMethod = method
         request.httpBody = body.map { Data($0.utf8) }
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }

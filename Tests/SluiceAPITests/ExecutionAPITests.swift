@@ -83,3 +83,62 @@ import SluiceCore
         await server.stop()
     }
 }
+
+@Suite struct ListCancelMetricsTests {
+    @Test func listFiltersAndPagesWithACursor() async throws {
+        let server = try await APITestServer.start()
+        #expect(try await server.request("POST", "/v1/queues/default/pause").status == 200)
+        var ids: [String] = []
+        for i in 0..<5 {
+            let reply = try await server.request("POST", "/v1/executions", body: #"{"definition":"noop","namespace":"n\#(i % 2)"}"#)
+            ids.append(try #require(reply.json["id"] as? String))
+        }
+        let page1 = try await server.request("GET", "/v1/executions?limit=2")
+        let first = (page1.json["executions"] as? [[String: Any]])?.compactMap { $0["id"] as? String }
+        #expect(first == [ids[4], ids[3]])
+        let cursor = try #require(page1.json["nextCursor"] as? String)
+        let page2 = try await server.request("GET", "/v1/executions?limit=2&cursor=\(cursor)")
+        #expect((page2.json["executions"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == [ids[2], ids[1]])
+        let filtered = try await server.request("GET", "/v1/executions?namespace=n1")
+        #expect((filtered.json["executions"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == [ids[3], ids[1]])
+        #expect(filtered.json["nextCursor"] is NSNull)
+        #expect(try await server.request("GET", "/v1/executions?status=weird").status == 400)
+        #expect(try await server.request("GET", "/v1/executions?colour=red").status == 400)
+        await server.stop()
+    }
+
+    @Test func cancelStopsAWaitingExecutionOnce() async throws {
+        let server = try await APITestServer.start()
+        _ = try await server.request("POST", "/v1/queues/default/pause")
+        let created = try await server.request("POST", "/v1/executions", body: #"{"definition":"noop"}"#)
+        let id = try #require(created.json["id"] as? String)
+        let cancelled = try await server.request("POST", "/v1/executions/\(id)/cancel", body: #"{"reason":"not needed"}"#)
+        #expect(cancelled.status == 200)
+        #expect(cancelled.json["status"] as? String == "cancelled")
+        #expect(cancelled.json["cause"] as? String == "not needed")
+        let again = try await server.request("POST", "/v1/executions/\(id)/cancel")
+        #expect(again.status == 409)
+        #expect(again.errorCode == "already_finished")
+        _ = try await server.request("POST", "/v1/queues/default/resume")
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(try await server.request("GET", "/v1/executions/\(id)").json["status"] as? String == "cancelled")
+        #expect(try await server.request("POST", "/v1/executions/nope/cancel").status == 404)
+        await server.stop()
+    }
+
+    @Test func metricsExposeCountsDepthAndTaskLatency() async throws {
+        let server = try await APITestServer.start()
+        for _ in 0..<3 { _ = try await server.request("POST", "/v1/executions", body: #"{"definition":"noop"}"#) }
+        var text = ""
+        for _ in 0..<100 {
+            text = String(decoding: try await server.request("GET", "/metrics").body, as: UTF8.self)
+            if text.contains(#"sluice_executions{status="succeeded"} 3"#) { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(text.contains(#"sluice_executions{status="succeeded"} 3"#))
+        #expect(text.contains(#"sluice_queue_jobs{queue="default",state="ready"} 0"#))
+        #expect(text.contains(#"sluice_tasks_total{type="noop",outcome="succeeded"} 3"#))
+        #expect(text.contains("sluice_task_duration_seconds_bucket"))
+        await server.stop()
+    }
+}

@@ -51,7 +51,7 @@ final class Completer: @unchecked Sendable {
         for pool in configuration.pools {
             pools.append(WorkerPool(queue: pool.queue, concurrency: pool.concurrency,
                                     prefetch: pool.prefetch ?? max(256, 4 * pool.concurrency),
-                                    executors: configuration.executors,
+                                    executors: configuration.executors, metrics: configuration.metrics,
                                     report: { outcome in box.value?.enqueue(outcome) }))
         }
         self.pools = pools
@@ -234,6 +234,8 @@ final class Completer: @unchecked Sendable {
         let result = try store.runCycle(request)
         busyNanoseconds.add(Int(DispatchTime.now().uptimeNanoseconds - began), ordering: .relaxed)
         cycles.add(1, ordering: .relaxed)
+        configuration.metrics.cycles.increment()
+        if !outcomes.isEmpty { configuration.metrics.outcomesPerCycle.record(outcomes.count) }
         if request.promoteDue || result.nextScheduledAt != nil || !outcomes.isEmpty || request.rescueExpired {
             nextScheduledAt = result.nextScheduledAt
         }

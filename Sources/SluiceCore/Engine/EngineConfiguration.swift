@@ -28,11 +28,12 @@ public struct EngineConfiguration: Sendable {
     public var watchExternalChanges: Bool
     /// Longest the completer sleeps when idle before checking `data_version` again.
     public var idlePollSeconds: Double
+    public var metrics: EngineMetrics
 
     public init(role: String = "serve", pools: [Pool] = [Pool(queue: "default", concurrency: 8)],
                 executors: ExecutorRegistry = ExecutorRegistry(), leaseSeconds: Double = 30, rescueIntervalSeconds: Double = 5,
                 heartbeatTTLSeconds: Double = 15, claimBatch: Int = 512, watchExternalChanges: Bool = true,
-                idlePollSeconds: Double = 0.25) {
+                idlePollSeconds: Double = 0.25, metrics: EngineMetrics = EngineMetrics()) {
         self.role = role
         self.pools = pools
         self.executors = executors
@@ -42,5 +43,6 @@ public struct EngineConfiguration: Sendable {
         self.claimBatch = claimBatch
         self.watchExternalChanges = watchExternalChanges
         self.idlePollSeconds = idlePollSeconds
+        self.metrics = metrics
     }
 }

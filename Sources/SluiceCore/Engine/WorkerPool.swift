@@ -9,6 +9,7 @@ final class WorkerPool: Sendable {
     let concurrency: Int
     let prefetch: Int
     private let executors: ExecutorRegistry
+    private let metrics: EngineMetrics
     private let report: @Sendable (TaskOutcome) -> Void
     private let dispatch: DispatchQueue
     private let state = Mutex(State())
@@ -21,11 +22,12 @@ final class WorkerPool: Sendable {
         var bufferedCount: Int { buffer.count - head }
     }
 
-    init(queue: String, concurrency: Int, prefetch: Int, executors: ExecutorRegistry, report: @escaping @Sendable (TaskOutcome) -> Void) {
+    init(queue: String, concurrency: Int, prefetch: Int, executors: ExecutorRegistry, metrics: EngineMetrics, report: @escaping @Sendable (TaskOutcome) -> Void) {
         self.queue = queue
         self.concurrency = max(1, concurrency)
         self.prefetch = max(0, prefetch)
         self.executors = executors
+        self.metrics = metrics
         self.report = report
         dispatch = DispatchQueue(label: "sluice.pool.\(queue)", attributes: .concurrent)
     }
@@ -86,6 +88,7 @@ final class WorkerPool: Sendable {
     }
 
     private func finish(_ outcome: TaskOutcome) {
+        metrics.record(outcome)
         report(outcome)
         let next: [ClaimedJob] = state.withLock { state in
             state.running -= 1

@@ -57,6 +57,7 @@ public struct ExecutionRecord: Sendable {
     public let createdAt: Double
     public let startedAt: Double?
     public let finishedAt: Double?
+    public let namespace: String?
 }
 
 /// One line of an execution's history.

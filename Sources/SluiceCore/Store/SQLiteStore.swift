@@ -115,23 +115,88 @@ public final class SQLiteStore: Store {
         }
     }
 
+    // MARK: Cancel
+
+    public func cancel(uid: String, reason: String?, now: Double) throws -> CancelResult? {
+        try database.write { db in
+            try db.transaction {
+                let find = try db.statement("SELECT id, status FROM executions WHERE uid = ?")
+                find.bind(1, uid)
+                guard try find.step() else { return nil }
+                let id = find.int64(0)
+                let status = ExecutionStatus(rawValue: find.text(1) ?? "") ?? .pending
+                find.reset()
+                if status.isFinished { return .alreadyFinished(status) }
+                let execution = try db.statement("""
+                    UPDATE executions SET status = 'cancelled', error = 'Sluice.Cancelled', cause = ?, finished_at = ?, updated_at = ?
+                    WHERE id = ? AND status IN ('pending', 'running')
+                    """)
+                execution.bind(1, reason ?? "cancelled")
+                execution.bind(2, now)
+                execution.bind(3, now)
+                execution.bind(4, id)
+                guard try execution.run() == 1 else { return .alreadyFinished(status) }
+                let jobs = try db.statement("""
+                    UPDATE jobs SET state = 'cancelled', finished_at = ? WHERE execution_id = ? AND state IN ('scheduled', 'ready')
+                    """)
+                jobs.bind(1, now)
+                jobs.bind(2, id)
+                try jobs.run()
+                let history = try db.statement("INSERT INTO history (execution_id, at, type, details) VALUES (?, ?, 'ExecutionCancelled', ?)")
+                history.bind(1, id)
+                history.bind(2, now)
+                history.bind(3, JSONText.object(["reason": .string(reason ?? "cancelled")]))
+                try history.run()
+                return .cancelled
+            }
+        }
+    }
+
     // MARK: Queries
+
+    private static let recordColumns = """
+        SELECT e.uid, d.name, d.version, e.status, e.queue, e.input, e.output, e.error, e.cause,
+               e.attempts, e.created_at, e.started_at, e.finished_at, e.namespace
+        FROM executions e JOIN definitions d ON d.id = e.definition_id
+        """
+
+    private static func record(_ statement: Statement) -> ExecutionRecord {
+        ExecutionRecord(
+            uid: statement.text(0) ?? "", definition: statement.text(1) ?? "", version: statement.int(2),
+            status: ExecutionStatus(rawValue: statement.text(3) ?? "") ?? .pending, queue: statement.text(4) ?? "",
+            input: statement.text(5) ?? "{}", output: statement.text(6), error: statement.text(7), cause: statement.text(8),
+            attempts: statement.int(9), createdAt: statement.double(10), startedAt: statement.optionalDouble(11),
+            finishedAt: statement.optionalDouble(12), namespace: statement.text(13))
+    }
 
     public func execution(uid: String) throws -> ExecutionRecord? {
         try database.read { db in
-            let statement = try db.statement("""
-                SELECT e.uid, d.name, d.version, e.status, e.queue, e.input, e.output, e.error, e.cause,
-                       e.attempts, e.created_at, e.started_at, e.finished_at
-                FROM executions e JOIN definitions d ON d.id = e.definition_id WHERE e.uid = ?
-                """)
+            let statement = try db.statement(Self.recordColumns + " WHERE e.uid = ?")
             statement.bind(1, uid)
             guard try statement.step() else { return nil }
-            return ExecutionRecord(
-                uid: statement.text(0) ?? "", definition: statement.text(1) ?? "", version: statement.int(2),
-                status: ExecutionStatus(rawValue: statement.text(3) ?? "") ?? .pending, queue: statement.text(4) ?? "",
-                input: statement.text(5) ?? "{}", output: statement.text(6), error: statement.text(7), cause: statement.text(8),
-                attempts: statement.int(9), createdAt: statement.double(10), startedAt: statement.optionalDouble(11),
-                finishedAt: statement.optionalDouble(12))
+            return Self.record(statement)
+        }
+    }
+
+    public func executions(_ query: ExecutionQuery) throws -> [ExecutionRecord] {
+        try database.read { db in
+            // Fixed SQL with optional filters (a NULL parameter disables its condition), so one
+            // prepared statement serves every combination.
+            let statement = try db.statement(Self.recordColumns + """
+                 WHERE (?1 IS NULL OR e.status = ?1) AND (?2 IS NULL OR d.name = ?2) AND (?3 IS NULL OR e.queue = ?3)
+                   AND (?4 IS NULL OR e.namespace = ?4)
+                   AND (?5 IS NULL OR e.id < (SELECT id FROM executions WHERE uid = ?5))
+                 ORDER BY e.id DESC LIMIT ?6
+                """)
+            statement.bind(1, query.status?.rawValue)
+            statement.bind(2, query.definition)
+            statement.bind(3, query.queue)
+            statement.bind(4, query.namespace)
+            statement.bind(5, query.before)
+            statement.bind(6, max(1, min(query.limit, 1000)))
+            var records: [ExecutionRecord] = []
+            while try statement.step() { records.append(Self.record(statement)) }
+            return records
         }
     }
 

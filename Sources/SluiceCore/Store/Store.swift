@@ -10,7 +10,13 @@ public protocol Store: Sendable {
     /// `allRemaining` releases every other job this owner still holds (shutdown).
     func releaseLeases(owner: LeaseOwner, notStarted: [Int64], allRemaining: Bool, now: Double) throws
 
+    /// Cancels an execution that has not finished: its waiting jobs are cancelled, a running task
+    /// finishes but its outcome changes nothing. Returns nil when there is no such execution.
+    func cancel(uid: String, reason: String?, now: Double) throws -> CancelResult?
+
     func execution(uid: String) throws -> ExecutionRecord?
+    /// Executions newest first, filtered, a page at a time (`after` is the last id of the previous page).
+    func executions(_ query: ExecutionQuery) throws -> [ExecutionRecord]
     func history(uid: String) throws -> [HistoryEvent]
     func statusCounts() throws -> [ExecutionStatus: Int]
     func queues() throws -> [QueueInfo]
@@ -19,6 +25,33 @@ public protocol Store: Sendable {
     /// Stores a definition version unless the newest one has the same checksum; returns its version.
     @discardableResult
     func register(definition: DefinitionSource, now: Double) throws -> Int
+}
+
+public enum CancelResult: Sendable, Equatable {
+    case cancelled
+    /// It had already finished with this status; nothing changed.
+    case alreadyFinished(ExecutionStatus)
+}
+
+/// Filters for listing executions.
+public struct ExecutionQuery: Sendable {
+    public var status: ExecutionStatus?
+    public var definition: String?
+    public var queue: String?
+    public var namespace: String?
+    /// Cursor: list executions older than this id.
+    public var before: String?
+    public var limit: Int
+
+    public init(status: ExecutionStatus? = nil, definition: String? = nil, queue: String? = nil, namespace: String? = nil,
+                before: String? = nil, limit: Int = 100) {
+        self.status = status
+        self.definition = definition
+        self.queue = queue
+        self.namespace = namespace
+        self.before = before
+        self.limit = limit
+    }
 }
 
 /// What the completer asks of one cycle.
