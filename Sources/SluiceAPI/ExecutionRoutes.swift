@@ -30,7 +30,7 @@ struct ExecutionRoutes {
             namespace: try body.string("namespace"), idempotencyKey: try body.string("idempotencyKey"), runAt: runAt)
         let receipt: SubmitReceipt
         do {
-            receipt = try engine.submit(submission)
+            receipt = try await engine.submitGrouped([submission])[0]
         } catch let error as StoreError {
             switch error {
             case .unknownDefinition: throw APIError.notFound(error.description)

@@ -16,6 +16,8 @@ final class Completer: @unchecked Sendable {
     private let condition = NSCondition()
     // Guarded by `condition`.
     private var outcomes: [TaskOutcome] = []
+    typealias SubmitCallback = @Sendable (Result<[SubmitReceipt], any Error>) -> Void
+    private var submits: [(batch: [Submission], done: SubmitCallback)] = []
     private var externalChange = false
     private var localChange = false
     private var stopping = false
@@ -85,6 +87,14 @@ final class Completer: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Commits a submit batch in the next cycle (group commit); `done` runs after the commit.
+    func enqueue(_ batch: [Submission], done: @escaping SubmitCallback) {
+        condition.lock()
+        submits.append((batch, done))
+        condition.signal()
+        condition.unlock()
+    }
+
     /// Another process may have written (inotify saw the WAL change).
     func noteExternalChange() {
         condition.lock()
@@ -126,7 +136,7 @@ final class Completer: @unchecked Sendable {
             let now = Date().timeIntervalSince1970
             let deadline = nextDeadline(now: now)
             condition.lock()
-            var idle = outcomes.isEmpty && !externalChange && !localChange && !stopping && now < deadline && !hasClaimWork
+            var idle = outcomes.isEmpty && submits.isEmpty && !externalChange && !localChange && !stopping && now < deadline && !hasClaimWork
             condition.unlock()
             if idle, let watcher {
                 // Arm before the last look, so a commit after the look still wakes us.
@@ -134,12 +144,14 @@ final class Completer: @unchecked Sendable {
                 if checkDataVersion() { idle = false }
             }
             condition.lock()
-            while idle && outcomes.isEmpty && !externalChange && !localChange && !stopping
+            while idle && outcomes.isEmpty && submits.isEmpty && !externalChange && !localChange && !stopping
                     && Date().timeIntervalSince1970 < deadline && !hasClaimWork {
                 condition.wait(until: Date(timeIntervalSince1970: deadline))
             }
             let taken = outcomes
             outcomes.removeAll(keepingCapacity: true)
+            let takenSubmits = submits
+            submits.removeAll(keepingCapacity: true)
             let external = externalChange
             let local = localChange
             externalChange = false
@@ -165,8 +177,9 @@ final class Completer: @unchecked Sendable {
                 }
             }
             do {
-                try cycle(outcomes: taken, mayClaim: mayClaim)
+                try cycle(outcomes: taken, submits: takenSubmits, mayClaim: mayClaim)
             } catch {
+                for submit in takenSubmits { submit.done(.failure(error)) }
                 // The transaction rolled back: outcomes go back to the inbox and are retried.
                 // The error is most likely SQLITE_BUSY from another process holding the lock too long.
                 condition.lock()
@@ -178,7 +191,7 @@ final class Completer: @unchecked Sendable {
             }
             if finishing {
                 condition.lock()
-                let drained = outcomes.isEmpty
+                let drained = outcomes.isEmpty && submits.isEmpty
                 if drained {
                     stopped = true
                     condition.broadcast()
@@ -217,16 +230,18 @@ final class Completer: @unchecked Sendable {
         return true
     }
 
-    private func cycle(outcomes: [TaskOutcome], mayClaim: Bool) throws {
+    private func cycle(outcomes: [TaskOutcome], submits: [(batch: [Submission], done: SubmitCallback)], mayClaim: Bool) throws {
         let now = Date().timeIntervalSince1970
         var request = CycleRequest(owner: owner, now: now, leaseUntil: now + configuration.leaseSeconds)
         request.outcomes = outcomes
+        request.submissions = submits.map(\.batch)
         if let next = nextScheduledAt, next <= now { request.promoteDue = true }
         if now >= nextRescueAt { request.rescueExpired = true }
         if !pools.isEmpty && now >= nextExtendAt { request.extendLeases = true }
         if now >= nextBeatAt { request.heartbeats = heartbeats() }
+        if !submits.isEmpty { dispatcher.markAllMayHaveReady() }
         if mayClaim { request.claims = dispatcher.claims(pools: pools) }
-        let idle = outcomes.isEmpty && !request.promoteDue && !request.rescueExpired && !request.extendLeases
+        let idle = outcomes.isEmpty && submits.isEmpty && !request.promoteDue && !request.rescueExpired && !request.extendLeases
             && request.heartbeats.isEmpty && request.claims.isEmpty
         if idle { return }
 
@@ -242,6 +257,7 @@ final class Completer: @unchecked Sendable {
         if request.rescueExpired { nextRescueAt = now + configuration.rescueIntervalSeconds }
         if request.extendLeases { nextExtendAt = now + configuration.leaseSeconds / 3 }
         if !request.heartbeats.isEmpty { nextBeatAt = now + configuration.heartbeatTTLSeconds / 3 }
+        for (submit, submitted) in zip(submits, result.submitted) { submit.done(submitted) }
         dispatcher.update(asked: request.claims, result: result)
         for pool in pools {
             if let jobs = result.claimed[pool.queue] { pool.accept(jobs) }

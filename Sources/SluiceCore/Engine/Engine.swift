@@ -34,6 +34,14 @@ public final class Engine: Sendable {
         try submit([submission])[0]
     }
 
+    /// Starts executions through the completer, which commits them together with whatever else
+    /// its next cycle holds: many concurrent submitters share one fsync. Needs a started engine.
+    public func submitGrouped(_ submissions: [Submission]) async throws -> [SubmitReceipt] {
+        try await withCheckedThrowingContinuation { continuation in
+            completer.enqueue(submissions) { result in continuation.resume(with: result) }
+        }
+    }
+
     public func setPaused(queue: String, paused: Bool) throws {
         try store.setPaused(queue: queue, paused: paused, now: Date().timeIntervalSince1970)
         completer.noteLocalChange()

@@ -66,6 +66,9 @@ public struct CycleRequest: Sendable {
     public var rescueExpired = false
     public var extendLeases = false
     public var heartbeats: [Heartbeat] = []
+    /// Submit batches to commit in this cycle (group commit of submits); each batch is all or
+    /// nothing on its own, and one batch's error does not affect the others.
+    public var submissions: [[Submission]] = []
 
     public init(owner: LeaseOwner, now: Double, leaseUntil: Double) {
         self.owner = owner
@@ -88,6 +91,8 @@ public struct CycleResult: Sendable {
     public var staleOutcomes = 0
     /// Ready jobs were created in this cycle (retries due now, next tasks).
     public var createdReady = false
+    /// One result per batch of `CycleRequest.submissions`, in order.
+    public var submitted: [Result<[SubmitReceipt], any Error>] = []
 }
 
 /// A component's liveness beat.

@@ -81,6 +81,19 @@ struct TransactionWriter {
         for outcome in request.outcomes {
             if try !record(outcome, owner: request.owner) { result.staleOutcomes += 1 }
         }
+        for batch in request.submissions {
+            // A savepoint per batch: a bad submit (unknown definition) undoes only its own batch.
+            try db.execute("SAVEPOINT submit_batch")
+            do {
+                let receipts = try batch.map { try submit($0) }
+                try db.execute("RELEASE submit_batch")
+                result.submitted.append(.success(receipts))
+            } catch let error as StoreError {
+                try db.execute("ROLLBACK TO submit_batch")
+                try db.execute("RELEASE submit_batch")
+                result.submitted.append(.failure(error))
+            }
+        }
         if request.rescueExpired { result.rescued = try rescue(owner: request.owner) }
         if request.extendLeases {
             let extend = try db.prepared("UPDATE jobs SET lease_expires_at = ? WHERE state = 'running' AND lease_owner = ?")
