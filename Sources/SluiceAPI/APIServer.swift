@@ -34,6 +34,7 @@ public struct APIServer: Sendable {
         ExecutionRoutes(engine: engine, maxBodyBytes: configuration.maxBodyBytes).register(on: router)
         QueueAndHealthRoutes(engine: engine).register(on: router)
         MetricsRoute(engine: engine, registry: registry).register(on: router)
+        EventStreamRoute(engine: engine).register(on: router)
         return router
     }
 

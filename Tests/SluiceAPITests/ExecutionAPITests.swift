@@ -142,3 +142,23 @@ import SluiceCore
         await server.stop()
     }
 }
+
+@Suite struct EventStreamTests {
+    @Test func streamsStatusChangesUntilTheExecutionFinishes() async throws {
+        let server = try await APITestServer.start()
+        let created = try await server.request("POST", "/v1/executions", body: #"{"definition":"sleep","input":{"ms":300}}"#)
+        let id = try #require(created.json["id"] as? String)
+        // The stream ends by itself after the event that shows the execution finished.
+        let reply = try await server.request("GET", "/v1/executions/\(id)/events")
+        let text = String(decoding: reply.body, as: UTF8.self)
+        let statuses = text.split(separator: "\n").filter { $0.hasPrefix("data: ") }.compactMap { line -> String? in
+            let object = try? JSONSerialization.jsonObject(with: Data(line.dropFirst(6).utf8)) as? [String: Any]
+            return object?["status"] as? String
+        }
+        #expect(statuses.last == "succeeded")
+        #expect(statuses.contains("running"))
+        #expect(text.contains("event: execution"))
+        #expect(try await server.request("GET", "/v1/executions/nope/events").status == 404)
+        await server.stop()
+    }
+}

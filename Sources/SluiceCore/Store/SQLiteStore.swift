@@ -216,6 +216,15 @@ public final class SQLiteStore: Store {
         }
     }
 
+    /// How many history events an execution has (cheap change detection for live streams).
+    public func historyCount(uid: String) throws -> Int {
+        try database.read { db in
+            let statement = try db.statement("SELECT COUNT(*) FROM history WHERE execution_id = (SELECT id FROM executions WHERE uid = ?)")
+            statement.bind(1, uid)
+            return try statement.step() ? statement.int(0) : 0
+        }
+    }
+
     public func statusCounts() throws -> [ExecutionStatus: Int] {
         try database.read { db in
             let statement = try db.statement("SELECT status, COUNT(*) FROM executions GROUP BY status")
