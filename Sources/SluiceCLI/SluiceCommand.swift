@@ -7,7 +7,8 @@ struct SluiceCommand: AsyncParsableCommand {
         abstract: "A workflow manager for one host: workflows, queue and history in one SQLite file.",
         version: SluiceVersion.string,
         subcommands: [ServeCommand.self, ServerCommand.self, WorkerCommand.self, MigrateCommand.self, SubmitCommand.self,
-                      StatusCommand.self, QueuesCommand.self, HealthCommand.self, BenchCommand.self]
+                      StatusCommand.self, ListCommand.self, CancelCommand.self, QueuesCommand.self, HealthCommand.self,
+                      BenchCommand.self]
     )
 }
 
