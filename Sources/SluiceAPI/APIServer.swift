@@ -28,6 +28,9 @@ public struct APIServer: Sendable {
         return factory
     }
 
+    /// The OpenAPI 3 description of this API (`api/openapi.yaml`, compiled in).
+    public static var openAPI: String { embeddedOpenAPI }
+
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
         if let token = configuration.token, !token.isEmpty { router.add(middleware: BearerTokenMiddleware(token: token)) }
@@ -35,6 +38,9 @@ public struct APIServer: Sendable {
         QueueAndHealthRoutes(engine: engine).register(on: router)
         MetricsRoute(engine: engine, registry: registry).register(on: router)
         EventStreamRoute(engine: engine).register(on: router)
+        router.get("/v1/openapi.yaml") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: APIServer.openAPI)))
+        }
         return router
     }
 

@@ -44,7 +44,7 @@ struct RequestBody {
 
     func int(_ key: String) throws -> Int? {
         guard let value = object[key], !(value is NSNull) else { return nil }
-        guard !(value is Bool), let number = value as? NSNumber, number.doubleValue == number.doubleValue.rounded() else {
+        guard !isJSONBoolean(value), let number = value as? NSNumber, number.doubleValue == number.doubleValue.rounded() else {
             throw APIError.invalid("/\(key) must be an integer")
         }
         return number.intValue
@@ -79,4 +79,11 @@ enum Timestamp {
         if let date = try? Date(text, strategy: .iso8601) { return date.timeIntervalSince1970 }
         return nil
     }
+}
+
+/// True for a JSON `true`/`false` from JSONSerialization. On Linux every NSNumber answers
+/// `is Bool` (0 and 1 included), so booleans are told apart by their Objective-C type code.
+func isJSONBoolean(_ value: Any) -> Bool {
+    if let number = value as? NSNumber { return String(cString: number.objCType) == "c" }
+    return value is Bool
 }

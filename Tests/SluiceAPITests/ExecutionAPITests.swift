@@ -162,3 +162,14 @@ import SluiceCore
         await server.stop()
     }
 }
+
+@Suite struct NumberFieldTests {
+    /// On Linux, JSONSerialization's 0 and 1 answer `is Bool`; they must still count as integers.
+    @Test func integerFieldsAcceptZeroAndOneAndRefuseBooleans() async throws {
+        let server = try await APITestServer.start()
+        #expect(try await server.request("POST", "/v1/executions", body: #"{"definition":"noop","version":1,"priority":0}"#).status == 201)
+        #expect(try await server.request("POST", "/v1/executions", body: #"{"definition":"noop","priority":1}"#).status == 201)
+        #expect(try await server.request("POST", "/v1/executions", body: #"{"definition":"noop","priority":true}"#).status == 400)
+        await server.stop()
+    }
+}
