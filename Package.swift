@@ -34,7 +34,7 @@ let package = Package(
         ),
         .target(
             name: "SluiceCore",
-            dependencies: ["SluiceSQLite", .product(name: "Metrics", package: "swift-metrics")],
+            dependencies: ["SluiceSQLite", .product(name: "Metrics", package: "swift-metrics"), .product(name: "Yams", package: "Yams")],
             plugins: ["EmbedMigrations"]
         ),
         .target(

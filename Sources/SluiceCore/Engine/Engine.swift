@@ -42,6 +42,9 @@ public final class Engine: Sendable {
         }
     }
 
+    /// Something outside the engine (a trigger, the scheduler) put jobs on the queue: claim now.
+    public func noteJobsAdded() { completer.noteLocalChange() }
+
     public func setPaused(queue: String, paused: Bool) throws {
         try store.setPaused(queue: queue, paused: paused, now: Date().timeIntervalSince1970)
         completer.noteLocalChange()

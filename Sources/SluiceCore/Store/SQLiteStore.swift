@@ -115,6 +115,58 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func beat(_ beats: [Heartbeat], owner: LeaseOwner, now: Double) throws {
+        try database.write { db in
+            try db.transaction {
+                let writer = TransactionWriter(db: db, catalog: catalog, now: now)
+                for beat in beats { try writer.heartbeat(beat, owner: owner) }
+            }
+        }
+    }
+
+    // MARK: Markers
+
+    public func startMarked(_ items: [(scope: String, key: String, submission: Submission)], now: Double) throws -> [String?] {
+        try database.write { db in
+            try db.transaction {
+                var writer = TransactionWriter(db: db, catalog: catalog, now: now)
+                var started: [String?] = []
+                for item in items {
+                    let mark = try db.prepared("INSERT INTO markers (scope, key, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+                    mark.bind(1, item.scope)
+                    mark.bind(2, item.key)
+                    mark.bind(3, now)
+                    guard try mark.run() == 1 else {
+                        started.append(nil)
+                        continue
+                    }
+                    let receipt = try writer.submit(item.submission)
+                    let link = try db.prepared("UPDATE markers SET execution_id = ? WHERE scope = ? AND key = ?")
+                    link.bind(1, receipt.rowID)
+                    link.bind(2, item.scope)
+                    link.bind(3, item.key)
+                    try link.run()
+                    started.append(receipt.uid)
+                }
+                return started
+            }
+        }
+    }
+
+    public func existingMarkers(scope: String, keys: [String]) throws -> Set<String> {
+        try database.read { db in
+            let statement = try db.prepared("SELECT 1 FROM markers WHERE scope = ? AND key = ?")
+            var found: Set<String> = []
+            for key in keys {
+                statement.reset()
+                statement.bind(1, scope)
+                statement.bind(2, key)
+                if try statement.step() { found.insert(key) }
+            }
+            return found
+        }
+    }
+
     // MARK: Cancel
 
     public func cancel(uid: String, reason: String?, now: Double) throws -> CancelResult? {

@@ -14,6 +14,13 @@ public protocol Store: Sendable {
     /// finishes but its outcome changes nothing. Returns nil when there is no such execution.
     func cancel(uid: String, reason: String?, now: Double) throws -> CancelResult?
 
+    /// Starts each submission unless its marker `(scope, key)` exists; inserts the marker in the
+    /// same transaction as the execution, so a restart or a second process never starts it twice.
+    /// Returns, per item, the new execution's id or nil when the marker was already there.
+    func startMarked(_ items: [(scope: String, key: String, submission: Submission)], now: Double) throws -> [String?]
+    /// The subset of `keys` that already have a marker in `scope` (read-only).
+    func existingMarkers(scope: String, keys: [String]) throws -> Set<String>
+
     func execution(uid: String) throws -> ExecutionRecord?
     /// Executions newest first, filtered, a page at a time (`after` is the last id of the previous page).
     func executions(_ query: ExecutionQuery) throws -> [ExecutionRecord]
@@ -22,6 +29,8 @@ public protocol Store: Sendable {
     func queues() throws -> [QueueInfo]
     func setPaused(queue: String, paused: Bool, now: Double) throws
     func heartbeats() throws -> [HeartbeatRecord]
+    /// Records beats outside a completer cycle (scanner, scheduler).
+    func beat(_ beats: [Heartbeat], owner: LeaseOwner, now: Double) throws
     /// Stores a definition version unless the newest one has the same checksum; returns its version.
     @discardableResult
     func register(definition: DefinitionSource, now: Double) throws -> Int

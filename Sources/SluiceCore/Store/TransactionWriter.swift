@@ -394,7 +394,7 @@ struct TransactionWriter {
         }
     }
 
-    private func heartbeat(_ beat: Heartbeat, owner: LeaseOwner) throws {
+    func heartbeat(_ beat: Heartbeat, owner: LeaseOwner) throws {
         let statement = try db.prepared("""
             INSERT INTO heartbeats (component, owner, beat_at, ttl, info) VALUES (?, ?, ?, ?, ?)
             ON CONFLICT (component) DO UPDATE SET owner = excluded.owner, beat_at = excluded.beat_at,

@@ -1,0 +1,104 @@
+import Foundation
+
+/// Runs each trigger on its interval on one thread: scan, plan, start the ready groups with
+/// their markers (one transaction), wake the dispatcher, beat. A failing scan is reported and
+/// retried next interval; one bad file name never stops a scan (it is counted as unmatched).
+public final class TriggerScanner: @unchecked Sendable {
+    public struct PassReport: Sendable {
+        public let trigger: String
+        public var started: [String] = []
+        public var alreadyStarted = 0
+        public var waiting = 0
+        public var unmatched = 0
+        public var scanned = 0
+        public var errors: [String] = []
+    }
+
+    private let engine: Engine
+    private let triggers: [TriggerDefinition]
+    private let role: String
+    private let condition = NSCondition()
+    private var stopping = false
+    private var stopped = false
+    private var thread: Thread?
+
+    public init(engine: Engine, triggers: [TriggerDefinition], role: String) {
+        self.engine = engine
+        self.triggers = triggers
+        self.role = role
+    }
+
+    public func start() {
+        guard !triggers.isEmpty else { return }
+        let thread = Thread { [self] in loop() }
+        thread.name = "sluice-scanner"
+        self.thread = thread
+        thread.start()
+    }
+
+    public func stop() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        while thread != nil && !stopped { condition.wait() }
+        condition.unlock()
+    }
+
+    /// One pass of one trigger: what the scan thread does each interval.
+    @discardableResult
+    public static func pass(_ trigger: TriggerDefinition, store: any Store, now: Double = Date().timeIntervalSince1970) -> PassReport {
+        let plan = TriggerPlanner.scan(trigger, now: now)
+        var report = PassReport(trigger: trigger.name, waiting: plan.waiting.count, unmatched: plan.unmatched,
+                                scanned: plan.scanned, errors: plan.errors)
+        guard !plan.ready.isEmpty else { return report }
+        let scope = "trigger:\(trigger.name)"
+        do {
+            // Skip groups whose markers exist with a read first: a re-scan of a big tree then costs no write.
+            let known = try store.existingMarkers(scope: scope, keys: plan.ready.map(\.markerKey))
+            let fresh = plan.ready.filter { !known.contains($0.markerKey) }
+            report.alreadyStarted = plan.ready.count - fresh.count
+            for chunk in stride(from: 0, to: fresh.count, by: 500).map({ Array(fresh[$0..<min($0 + 500, fresh.count)]) }) {
+                let items = chunk.map { group in
+                    (scope: scope, key: group.markerKey,
+                     submission: Submission(definition: trigger.workflow, input: group.input, queue: trigger.queue ?? "default"))
+                }
+                let started = try store.startMarked(items, now: now)
+                report.started += started.compactMap { $0 }
+                report.alreadyStarted += started.filter { $0 == nil }.count
+            }
+        } catch {
+            report.errors.append("\(error)")
+        }
+        return report
+    }
+
+    private func loop() {
+        var next = [Double](repeating: 0, count: triggers.count)
+        var nextBeat = 0.0
+        let ttl = max(15, (triggers.map(\.interval).max() ?? 10) * 3)
+        while true {
+            let now = Date().timeIntervalSince1970
+            for (index, trigger) in triggers.enumerated() where now >= next[index] {
+                let report = Self.pass(trigger, store: engine.store, now: now)
+                if !report.started.isEmpty { engine.noteJobsAdded() }
+                for error in report.errors { FileHandle.standardError.write(Data("sluice: trigger \(trigger.name): \(error)\n".utf8)) }
+                next[index] = Date().timeIntervalSince1970 + trigger.interval
+            }
+            if now >= nextBeat {
+                try? engine.store.beat([Heartbeat(component: "\(role).scanner", ttl: ttl, info: "triggers=\(triggers.count)")],
+                                       owner: engine.owner, now: now)
+                nextBeat = now + ttl / 3
+            }
+            condition.lock()
+            let wake = min(next.min() ?? now + 1, nextBeat)
+            if !stopping { condition.wait(until: Date(timeIntervalSince1970: wake)) }
+            if stopping {
+                stopped = true
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
+            condition.unlock()
+        }
+    }
+}
