@@ -167,6 +167,14 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func latestMarker(scope: String) throws -> String? {
+        try database.read { db in
+            let statement = try db.prepared("SELECT MAX(key) FROM markers WHERE scope = ?")
+            statement.bind(1, scope)
+            return try statement.step() ? statement.text(0) : nil
+        }
+    }
+
     // MARK: Cancel
 
     public func cancel(uid: String, reason: String?, now: Double) throws -> CancelResult? {

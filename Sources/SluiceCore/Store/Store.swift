@@ -20,6 +20,8 @@ public protocol Store: Sendable {
     func startMarked(_ items: [(scope: String, key: String, submission: Submission)], now: Double) throws -> [String?]
     /// The subset of `keys` that already have a marker in `scope` (read-only).
     func existingMarkers(scope: String, keys: [String]) throws -> Set<String>
+    /// The greatest marker key in `scope` (schedules use ISO times, which sort by time).
+    func latestMarker(scope: String) throws -> String?
 
     func execution(uid: String) throws -> ExecutionRecord?
     /// Executions newest first, filtered, a page at a time (`after` is the last id of the previous page).
