@@ -17,6 +17,9 @@ struct EngineOptions: ParsableArguments {
 
     @Option(name: .long, help: "Seconds running tasks get to finish on SIGTERM/SIGINT before their leases are released.")
     var grace: Double = 10
+
+    @Option(name: .long, help: "Folder of workflow, trigger and schedule files (JSON or YAML) to load at start.")
+    var definitions: String?
 }
 
 /// Options of the processes that serve the HTTP API.
@@ -89,6 +92,15 @@ func runProcess(role: String, database: DatabaseOptions, engine options: EngineO
         role: role, pools: pools, executors: executors, leaseSeconds: options.leaseSeconds,
         metrics: EngineMetrics(factory: APIServer.metricsFactory(registry))))
     var services: [any Service] = [EngineService(engine: engine, grace: options.grace)]
+    if let directory = options.definitions, role != "worker" {
+        let (folder, errors) = DefinitionFolder.load(directory)
+        if !errors.isEmpty { fail(errors.map(\.description).joined(separator: "\n"), code: 2) }
+        let scanner = TriggerScanner(engine: engine, triggers: folder.triggers, role: role)
+        let scheduler = Scheduler(engine: engine, schedules: folder.schedules, role: role)
+        services.append(BackgroundService(start: { scanner.start(); scheduler.start() },
+                                          stop: { scanner.stop(); scheduler.stop() }))
+        FileHandle.standardError.write(Data("sluice: loaded \(folder.triggers.count) triggers, \(folder.schedules.count) schedules from \(directory)\n".utf8))
+    }
     if let api {
         let server: APIServer
         do { server = try APIServer(engine: engine, configuration: api, registry: registry) } catch { fail("\(error)") }
@@ -113,4 +125,16 @@ func waitForTerminationSignal() {
     }
     semaphore.wait()
     _ = sources
+}
+
+/// Threads that run beside the engine (scanner, scheduler), started and stopped with the group.
+struct BackgroundService: Service {
+    let start: @Sendable () -> Void
+    let stop: @Sendable () -> Void
+
+    func run() async throws {
+        start()
+        try? await gracefulShutdown()
+        stop()
+    }
 }

@@ -1,7 +1,19 @@
 /// The engine's view of durable state, in coarse operations: one call is one transaction.
 /// The SQLite implementation is the only one today; a PostgreSQL store for hosts sharing one
 /// database can implement the same protocol without touching the engine.
-public protocol Store: Sendable {
+/// Read access to dedupe markers: all a dry run needs.
+public protocol MarkerReader {
+    /// The subset of `keys` that already have a marker in `scope` (read-only).
+    func existingMarkers(scope: String, keys: [String]) throws -> Set<String>
+}
+
+/// No database yet: no marker exists.
+public struct NoMarkers: MarkerReader {
+    public init() {}
+    public func existingMarkers(scope: String, keys: [String]) throws -> Set<String> { [] }
+}
+
+public protocol Store: Sendable, MarkerReader {
     /// Starts executions (with their first jobs) in one transaction.
     func submit(_ submissions: [Submission], now: Double) throws -> [SubmitReceipt]
     /// One group commit of the completer: results, promotions, rescues, claims, heartbeats.
@@ -18,8 +30,6 @@ public protocol Store: Sendable {
     /// same transaction as the execution, so a restart or a second process never starts it twice.
     /// Returns, per item, the new execution's id or nil when the marker was already there.
     func startMarked(_ items: [(scope: String, key: String, submission: Submission)], now: Double) throws -> [String?]
-    /// The subset of `keys` that already have a marker in `scope` (read-only).
-    func existingMarkers(scope: String, keys: [String]) throws -> Set<String>
     /// The greatest marker key in `scope` (schedules use ISO times, which sort by time).
     func latestMarker(scope: String) throws -> String?
 

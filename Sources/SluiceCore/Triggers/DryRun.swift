@@ -3,7 +3,7 @@ import Foundation
 /// `sluice scan --dry-run`: what each trigger would start now and why, as JSON, reading the
 /// markers but writing nothing (no marker, no execution, no heartbeat, no metric).
 public enum TriggerDryRun {
-    public static func report(_ triggers: [TriggerDefinition], store: any Store, now: Double = Date().timeIntervalSince1970) throws -> String {
+    public static func report(_ triggers: [TriggerDefinition], store: any MarkerReader, now: Double = Date().timeIntervalSince1970) throws -> String {
         var entries: [String] = []
         for trigger in triggers {
             let plan = TriggerPlanner.scan(trigger, now: now)
