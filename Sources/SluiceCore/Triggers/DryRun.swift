@@ -15,7 +15,7 @@ public enum TriggerDryRun {
                     "reason": .string(known.contains(group.markerKey) ? "marker \(group.markerKey) exists: already started" : "complete and not started yet"),
                     "marker": .string(group.markerKey),
                     "workflow": .string(trigger.workflow),
-                    "input": .raw(group.input),
+                    "input": .raw(group.input(for: trigger)),
                     "files": .int(group.files.count),
                 ])
             } + plan.waiting.map { waiting in

@@ -37,8 +37,10 @@ enum FileWalker {
         let fd = dirfd(handle)
         var subdirectories: [String] = []
         while let entry = readdir(handle) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            // Read the name in place up to its NUL: a dirent can be shorter than its declared
+            // 256-byte name field, so copying the whole field may run off the mapped buffer.
+            let name = withUnsafePointer(to: &entry.pointee.d_name) { field in
+                field.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
             }
             if name.hasPrefix(".") || name.hasSuffix(".tmp") || name.hasSuffix(".part") { continue }
             var info = stat()

@@ -9,9 +9,15 @@ public struct TriggerPlan: Sendable {
         public let files: [ScannedFile]
         public let markerKey: String
         public let fingerprint: String
-        /// The execution's input (JSON text).
-        public let input: String
         public let window: String?
+        /// Template values: the captures plus `group` and `window`.
+        let values: [String: String]
+
+        /// The execution's input (JSON text), rendered only for groups that will start: a
+        /// re-scan of a large tree skips it for every group already marked.
+        public func input(for trigger: TriggerDefinition) -> String {
+            TriggerPlanner.renderInput(trigger.input, values: values, files: files.map(\.path))
+        }
     }
 
     public struct Waiting: Sendable {
@@ -104,9 +110,8 @@ public enum TriggerPlanner {
             values["window"] = bucket.window.map(Self.iso) ?? ""
             var markerKey = TemplateText.render(trigger.marker, values)
             if trigger.redo == .onChange { markerKey += "#" + fingerprint }
-            let input = renderInput(trigger.input, values: values, files: files.map(\.path))
             plan.ready.append(.init(groupKey: key, captures: bucket.captures, files: files, markerKey: markerKey,
-                                    fingerprint: fingerprint, input: input, window: bucket.window.map(Self.iso)))
+                                    fingerprint: fingerprint, window: bucket.window.map(Self.iso), values: values))
         }
         return plan
     }

@@ -60,7 +60,7 @@ public final class TriggerScanner: @unchecked Sendable {
             for chunk in stride(from: 0, to: fresh.count, by: 500).map({ Array(fresh[$0..<min($0 + 500, fresh.count)]) }) {
                 let items = chunk.map { group in
                     (scope: scope, key: group.markerKey,
-                     submission: Submission(definition: trigger.workflow, input: group.input, queue: trigger.queue ?? "default"))
+                     submission: Submission(definition: trigger.workflow, input: group.input(for: trigger), queue: trigger.queue ?? "default"))
                 }
                 let started = try store.startMarked(items, now: now)
                 report.started += started.compactMap { $0 }
