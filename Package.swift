@@ -26,6 +26,15 @@ let package = Package(
             providers: [.apt(["libsqlite3-dev"])]
         ),
         .target(name: "SluiceSQLite", dependencies: ["CSQLite"]),
+        .systemLibrary(
+            name: "CCurl",
+            path: "Sources/CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .target(name: "CurlShim", dependencies: ["CCurl"]),
+        /// HTTP over libcurl's multi interface on one I/O thread.
+        .target(name: "SluiceHTTP", dependencies: ["CCurl", "CurlShim"]),
         .executableTarget(name: "EmbedMigrationsTool", path: "Sources/EmbedMigrationsTool"),
         .plugin(
             name: "EmbedMigrations",
@@ -34,7 +43,7 @@ let package = Package(
         ),
         .target(
             name: "SluiceCore",
-            dependencies: ["SluiceSQLite", .product(name: "Metrics", package: "swift-metrics"), .product(name: "Yams", package: "Yams")],
+            dependencies: ["SluiceSQLite", "SluiceHTTP", .product(name: "Metrics", package: "swift-metrics"), .product(name: "Yams", package: "Yams")],
             plugins: ["EmbedMigrations"]
         ),
         .target(
@@ -59,7 +68,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore", "SluiceSQLite"]),
+        .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore", "SluiceSQLite", "SluiceHTTP"]),
         .testTarget(name: "SluiceAPITests", dependencies: [
             "SluiceAPI", "SluiceCore",
             .product(name: "Prometheus", package: "swift-prometheus"),

@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+import SluiceHTTP
+
+/// The curl multi client against a real server on 127.0.0.1.
+@Suite struct HTTPClientTests {
+    @Test func requestsArriveAsSentAndResponsesComeBack() async throws {
+        let server = try TestHTTPServer()
+        defer { server.stop() }
+        let client = CurlMultiClient()
+        defer { client.shutdown() }
+        let request = HTTPRequest(url: server.baseURL + "/echo", method: "POST", headers: [("X-Test", "1"), ("Content-Type", "application/json")],
+                                  body: Array(#"{"a":1}"#.utf8))
+        let response = try await client.perform(request).get()
+        #expect(response.status == 200)
+        let echoed = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
+        #expect(echoed?["method"] as? String == "POST")
+        #expect(echoed?["body"] as? String == #"{"a":1}"#)
+        #expect((echoed?["headers"] as? [String: String])?["x-test"] == "1")
+        #expect(response.header("content-type") == "application/json")
+        #expect(try await client.perform(HTTPRequest(url: server.baseURL + "/status/503")).get().status == 503)
+    }
+
+    @Test func timeoutsResetsAndRefusedConnectionsAreTypedErrors() async throws {
+        let server = try TestHTTPServer()
+        defer { server.stop() }
+        let client = CurlMultiClient()
+        defer { client.shutdown() }
+        let slow = await client.perform(HTTPRequest(url: server.baseURL + "/delay?ms=1000", totalTimeoutMilliseconds: 100))
+        guard case .failure(.timedOut) = slow else { Issue.record("expected a timeout, got \(slow)"); return }
+        let reset = await client.perform(HTTPRequest(url: server.baseURL + "/reset"))
+        guard case .failure(.connectionReset) = reset else { Issue.record("expected a reset, got \(reset)"); return }
+        let refused = await client.perform(HTTPRequest(url: "http://127.0.0.1:1/"))
+        guard case .failure(.connectionFailed) = refused else { Issue.record("expected refused, got \(refused)"); return }
+    }
+
+    @Test func bigBodiesAreCappedAndTheConnectionStaysUsable() async throws {
+        let server = try TestHTTPServer()
+        defer { server.stop() }
+        let client = CurlMultiClient()
+        defer { client.shutdown() }
+        let big = try await client.perform(HTTPRequest(url: server.baseURL + "/big?bytes=10485760", maxResponseBodyBytes: 65536)).get()
+        #expect(big.status == 200)
+        #expect(big.body.count == 65536)
+        #expect(big.bodyTruncated)
+        #expect(try await client.perform(HTTPRequest(url: server.baseURL + "/ok")).get().body == Array("ok".utf8))
+        let retry = try await client.perform(HTTPRequest(url: server.baseURL + "/retry-after")).get()
+        #expect(retry.status == 429)
+        #expect(retry.retryAfterSeconds == 1)
+    }
+
+    @Test func aThousandSlowRequestsAreInFlightAtOnce() async throws {
+        let server = try TestHTTPServer()
+        defer { server.stop() }
+        let client = CurlMultiClient(maxTotalConnections: 2000)
+        defer { client.shutdown() }
+        let statuses = await withTaskGroup(of: Int.self) { group in
+            for _ in 0..<1000 {
+                group.addTask { (try? await client.perform(HTTPRequest(url: server.baseURL + "/delay?ms=500")).get().status) ?? 0 }
+            }
+            var all: [Int] = []
+            for await status in group { all.append(status) }
+            return all
+        }
+        #expect(statuses.filter { $0 == 200 }.count == 1000)
+        // They overlapped: the server saw hundreds of connections open together.
+        #expect(server.maxConcurrentConnections >= 500)
+    }
+}
