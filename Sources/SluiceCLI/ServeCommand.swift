@@ -82,15 +82,15 @@ struct WorkerCommand: AsyncParsableCommand {
 /// Starts an engine (and the API when asked) and runs until SIGTERM or SIGINT, then shuts
 /// down gracefully: the API stops accepting, running tasks get the grace period.
 func runProcess(role: String, database: DatabaseOptions, engine options: EngineOptions, pools: [EngineConfiguration.Pool],
-                api: APIConfiguration?, executors: ExecutorRegistry = ExecutorRegistry()) async throws {
+                api: APIConfiguration?) async throws {
     var logger = Logger(label: "sluice")
     logger.logLevel = .warning
     let store: SQLiteStore
     do { store = try database.openStore() } catch { fail("\(error)") }
     let registry = PrometheusCollectorRegistry()
+    let metrics = EngineMetrics(factory: APIServer.metricsFactory(registry))
     let engine = Engine(store: store, configuration: EngineConfiguration(
-        role: role, pools: pools, executors: executors, leaseSeconds: options.leaseSeconds,
-        metrics: EngineMetrics(factory: APIServer.metricsFactory(registry))))
+        role: role, pools: pools, executors: .standard(metrics: metrics), leaseSeconds: options.leaseSeconds, metrics: metrics))
     var services: [any Service] = [EngineService(engine: engine, grace: options.grace)]
     if let directory = options.definitions, role != "worker" {
         let (folder, errors) = DefinitionFolder.load(directory)

@@ -146,7 +146,7 @@ struct AdapterExport: ParsableCommand {
     }
 }
 
-/// Executors the benchmark needs beyond the built-ins.
+/// Executors the benchmark needs: the built-ins and `http`.
 func benchExecutors() -> ExecutorRegistry {
-    ExecutorRegistry()
+    .standard()
 }

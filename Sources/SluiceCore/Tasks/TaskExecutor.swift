@@ -1,4 +1,5 @@
 import Foundation
+import SluiceHTTP
 
 /// Performs one kind of task. `execute` must call `completion` exactly once, from any thread;
 /// executors that wait (sleep, HTTP, child processes) must not hold a thread while waiting.
@@ -15,6 +16,13 @@ public struct ExecutorRegistry: Sendable {
     }
 
     public mutating func register(_ type: String, _ executor: any TaskExecutor) { executors[type] = executor }
+
+    /// The built-ins plus `http` on a curl multi client (one I/O thread for every request).
+    public static func standard(metrics: EngineMetrics? = nil, httpClient: CurlMultiClient = CurlMultiClient()) -> ExecutorRegistry {
+        var registry = ExecutorRegistry()
+        registry.register("http", HTTPExecutor(client: httpClient, metrics: metrics))
+        return registry
+    }
 
     public func executor(for type: String) -> (any TaskExecutor)? { executors[type] }
 }
