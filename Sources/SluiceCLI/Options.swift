@@ -13,8 +13,8 @@ struct DatabaseOptions: ParsableArguments {
     var configuration: StoreConfiguration { StoreConfiguration(path: db, sync: sync.mode) }
 
     /// Opens and migrates the store, with the built-in definitions present.
-    func openStore() throws -> SQLiteStore {
-        let store = try SQLiteStore(configuration)
+    func openStore(environmentAllowlist: [String] = []) throws -> SQLiteStore {
+        let store = try SQLiteStore(configuration, catalog: ProgramCatalog(environmentAllowlist: environmentAllowlist))
         try BuiltinDefinitions.register(in: store)
         return store
     }

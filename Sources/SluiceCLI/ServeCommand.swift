@@ -20,6 +20,14 @@ struct EngineOptions: ParsableArguments {
 
     @Option(name: .long, help: "Folder of workflow, trigger and schedule files (JSON or YAML) to load at start.")
     var definitions: String?
+
+    @Flag(name: .long, help: "Let cli tasks run commands on this host (off by default).")
+    var allowCommands = false
+
+    @Option(name: .long, help: "Environment variables templates may read as ${env.NAME}, comma-separated.")
+    var envAllow: String = ""
+
+    var environmentAllowlist: [String] { envAllow.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
 }
 
 /// Options of the processes that serve the HTTP API.
@@ -86,15 +94,24 @@ func runProcess(role: String, database: DatabaseOptions, engine options: EngineO
     var logger = Logger(label: "sluice")
     logger.logLevel = .warning
     let store: SQLiteStore
-    do { store = try database.openStore() } catch { fail("\(error)") }
+    do { store = try database.openStore(environmentAllowlist: options.environmentAllowlist) } catch { fail("\(error)") }
     let registry = PrometheusCollectorRegistry()
     let metrics = EngineMetrics(factory: APIServer.metricsFactory(registry))
     let engine = Engine(store: store, configuration: EngineConfiguration(
-        role: role, pools: pools, executors: .standard(metrics: metrics), leaseSeconds: options.leaseSeconds, metrics: metrics))
+        role: role, pools: pools, executors: .standard(metrics: metrics, allowCommands: options.allowCommands), leaseSeconds: options.leaseSeconds, metrics: metrics))
     var services: [any Service] = [EngineService(engine: engine, grace: options.grace)]
     if let directory = options.definitions, role != "worker" {
         let (folder, errors) = DefinitionFolder.load(directory)
         if !errors.isEmpty { fail(errors.map(\.description).joined(separator: "\n"), code: 2) }
+        do {
+            for workflow in folder.workflows {
+                let definition = try DefinitionCompiler.compile(text: workflow.text, value: workflow.value, file: workflow.file)
+                let version = try store.register(definition: definition, now: Date().timeIntervalSince1970)
+                FileHandle.standardError.write(Data("sluice: workflow \(definition.name) version \(version)\n".utf8))
+            }
+        } catch {
+            fail("\(error)", code: 2)
+        }
         let scanner = TriggerScanner(engine: engine, triggers: folder.triggers, role: role)
         let scheduler = Scheduler(engine: engine, schedules: folder.schedules, role: role)
         services.append(BackgroundService(start: { scanner.start(); scheduler.start() },

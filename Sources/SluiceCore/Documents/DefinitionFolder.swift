@@ -9,6 +9,8 @@ public struct DefinitionFolder: Sendable {
     public var triggers: [TriggerDefinition] = []
     public var schedules: [ScheduleDefinition] = []
 
+    public init() {}
+
     /// A workflow definition file, parsed but not yet compiled.
     public struct WorkflowDocument: @unchecked Sendable {
         public let file: String

@@ -9,10 +9,11 @@ public final class ProgramCatalog: Sendable {
     private let loaders: Mutex<[String: Loader]>
     private let cache = Mutex<[Int64: any WorkflowProgram]>([:])
 
-    public init() {
+    public init(environmentAllowlist: [String] = []) {
         loaders = Mutex(["taskchain": { compiled in
             try JSONDecoder().decode(TaskChainProgram.self, from: Data(compiled.utf8))
         }])
+        registerTaskList(environmentAllowlist: environmentAllowlist)
     }
 
     /// Teaches the catalog a dialect (the States Language interpreter registers itself here).

@@ -13,8 +13,8 @@ public final class SQLiteStore: Store {
         self.catalog = catalog
     }
 
-    public convenience init(_ configuration: StoreConfiguration, migrate: Bool = true) throws {
-        self.init(database: try Database(configuration, migrate: migrate))
+    public convenience init(_ configuration: StoreConfiguration, migrate: Bool = true, catalog: ProgramCatalog = ProgramCatalog()) throws {
+        self.init(database: try Database(configuration, migrate: migrate), catalog: catalog)
     }
 
     // MARK: Definitions

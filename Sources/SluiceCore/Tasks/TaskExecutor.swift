@@ -18,9 +18,12 @@ public struct ExecutorRegistry: Sendable {
     public mutating func register(_ type: String, _ executor: any TaskExecutor) { executors[type] = executor }
 
     /// The built-ins plus `http` on a curl multi client (one I/O thread for every request).
-    public static func standard(metrics: EngineMetrics? = nil, httpClient: CurlMultiClient = CurlMultiClient()) -> ExecutorRegistry {
+    /// `cli` runs commands only when `allowCommands` is set.
+    public static func standard(metrics: EngineMetrics? = nil, httpClient: CurlMultiClient = CurlMultiClient(),
+                                allowCommands: Bool = false) -> ExecutorRegistry {
         var registry = ExecutorRegistry()
         registry.register("http", HTTPExecutor(client: httpClient, metrics: metrics))
+        registry.register("cli", CommandExecutor(allowed: allowCommands))
         return registry
     }
 

@@ -1,0 +1,117 @@
+import Foundation
+
+/// A workflow in Mender's task-list dialect, run unchanged:
+/// `name`, `description`, `version`, `schemaVersion`, `tasks[]`, `inputParameters`,
+/// `optionalParameters`; each task `name`, `type` (`http`, `cli`, and Sluice's `noop`/`sleep`),
+/// `retries`, `retryDelaySeconds`, `requires` and its type's block.
+public struct TaskListWorkflow: Sendable {
+    public struct Task: Sendable {
+        public var name: String
+        public var type: String
+        public var retries: Int
+        public var retryDelaySeconds: Double
+        /// Templates that must all render non-empty for the task to run; otherwise it is skipped.
+        public var requires: [String]
+        /// The type's block (`http` or `cli`), templates not yet rendered.
+        public var block: JSONValue
+    }
+
+    public var name: String
+    public var description: String?
+    public var version: Int?
+    public var inputParameters: [String]
+    public var optionalParameters: [String]
+    public var tasks: [Task]
+
+    static let workflowFields: Set<String> = ["name", "description", "version", "schemaVersion", "tasks", "inputParameters", "optionalParameters", "topic"]
+    static let taskFields: Set<String> = ["name", "type", "retries", "retryDelaySeconds", "requires", "http", "cli", "sleep", "noop"]
+    static let httpFields: Set<String> = ["uri", "method", "headers", "contentType", "json", "body", "formdata", "statusCodes", "connectionTimeOut", "readTimeOut"]
+    static let cliFields: Set<String> = ["command", "executionTimeOut"]
+
+    /// Parses and validates; errors name the file and JSON pointer.
+    public static func parse(_ value: Any, file: String) throws(Document.LoadError) -> TaskListWorkflow {
+        let reader = try ObjectReader(value, file: file)
+        try reader.allowOnly(workflowFields)
+        let name = try reader.requiredString("name")
+        let inputs = try reader.strings("inputParameters") ?? []
+        let optional = try reader.strings("optionalParameters") ?? []
+        guard let rawTasks = reader.object["tasks"] as? [Any] else { throw reader.error("tasks", "required: a list of tasks") }
+        var tasks: [Task] = []
+        var names: Set<String> = []
+        for (index, rawTask) in rawTasks.enumerated() {
+            let task = try ObjectReader(rawTask, file: file, pointer: "/tasks/\(index)")
+            try task.allowOnly(taskFields)
+            let taskName = try task.requiredString("name")
+            guard names.insert(taskName).inserted else { throw task.error("name", "duplicate task name '\(taskName)'") }
+            let type = try task.requiredString("type")
+            var block = JSONValue.object([])
+            switch type {
+            case "http":
+                guard let http = try task.child("http") else { throw task.error("http", "required for an http task") }
+                try http.allowOnly(httpFields)
+                _ = try http.requiredString("uri")
+                let bodies = ["json", "body", "formdata"].filter { http.object[$0] != nil }
+                if bodies.count > 1 { throw http.error(bodies[1], "use only one of json, body, formdata") }
+                if let codes = http.object["statusCodes"], !(codes is [Any]) { throw http.error("statusCodes", "expected a list of status codes") }
+                block = JSONValue(any: http.object)
+            case "cli":
+                guard let cli = try task.child("cli") else { throw task.error("cli", "required for a cli task") }
+                try cli.allowOnly(cliFields)
+                guard let command = try cli.strings("command"), !command.isEmpty else { throw cli.error("command", "required: the program and its arguments") }
+                block = JSONValue(any: cli.object)
+            case "noop":
+                break
+            case "sleep":
+                block = JSONValue(any: (try task.child("sleep"))?.object ?? [:])
+            default:
+                throw task.error("type", "unknown task type '\(type)' (http, cli, noop, sleep)")
+            }
+            let parsed = Task(name: taskName, type: type, retries: try task.int("retries") ?? 0,
+                              retryDelaySeconds: try task.double("retryDelaySeconds") ?? 1,
+                              requires: try task.strings("requires") ?? [], block: block)
+            // Templates may name only declared inputs (or carry a fallback) and earlier tasks.
+            for (where_, text) in parsed.templateStrings() {
+                for expression in Template.expressions(in: text) {
+                    let (_, identifier, fallback) = Template.parse(expression)
+                    if identifier.hasPrefix("workflow.input.") {
+                        let key = String(identifier.dropFirst("workflow.input.".count))
+                        if fallback == nil && !inputs.contains(key) && !optional.contains(key) {
+                            throw Document.LoadError(file: file, location: "/tasks/\(index)\(where_)",
+                                                     message: "${\(expression)} names input '\(key)', which is not in inputParameters or optionalParameters")
+                        }
+                    } else if let range = identifier.range(of: ".json") {
+                        let earlier = String(identifier[..<range.lowerBound])
+                        if !tasks.contains(where: { $0.name == earlier }) {
+                            throw Document.LoadError(file: file, location: "/tasks/\(index)\(where_)",
+                                                     message: "${\(expression)} names task '\(earlier)', which does not run before this one")
+                        }
+                    } else if !identifier.hasPrefix("env.") {
+                        throw Document.LoadError(file: file, location: "/tasks/\(index)\(where_)",
+                                                 message: "${\(expression)}: unknown reference (workflow.input.KEY, env.NAME or TASK.json.PATH)")
+                    }
+                }
+            }
+            tasks.append(parsed)
+        }
+        return TaskListWorkflow(name: name, description: try reader.string("description"), version: try reader.int("version"),
+                                inputParameters: inputs, optionalParameters: optional, tasks: tasks)
+    }
+}
+
+extension TaskListWorkflow.Task {
+    /// Every string in the task that may hold templates, with its pointer below the task.
+    func templateStrings() -> [(String, String)] {
+        var found: [(String, String)] = []
+        func walk(_ value: JSONValue, _ pointer: String) {
+            switch value {
+            case let .string(text): found.append((pointer, text))
+            case let .array(items): for (i, item) in items.enumerated() { walk(item, "\(pointer)/\(i)") }
+            case let .object(pairs): for (key, item) in pairs { walk(item, "\(pointer)/\(key)") }
+            default: break
+            }
+        }
+        walk(block, "/\(type)")
+        for (i, text) in requires.enumerated() { found.append(("/requires/\(i)", text)) }
+        return found
+    }
+}

@@ -1,0 +1,133 @@
+import Foundation
+
+/// Runs `cli` tasks: `{"command": [program, args…], "timeoutSeconds": N}` — an argv, never a
+/// shell. Stdout and stderr are kept up to a cap (with a truncated flag), the exit code
+/// recorded; a child still running at its timeout gets SIGTERM, then SIGKILL two seconds later.
+/// Off unless the server was started with `--allow-commands`.
+public struct CommandExecutor: TaskExecutor {
+    public let allowed: Bool
+    public let maxOutputBytes: Int
+
+    public init(allowed: Bool, maxOutputBytes: Int = 64 * 1024) {
+        self.allowed = allowed
+        self.maxOutputBytes = maxOutputBytes
+    }
+
+    /// Output collected from one pipe, capped.
+    final class Capture: @unchecked Sendable {
+        private let lock = NSLock()
+        private var data = Data()
+        private(set) var truncated = false
+        let cap: Int
+
+        init(cap: Int) { self.cap = cap }
+
+        func append(_ chunk: Data) {
+            lock.lock()
+            defer { lock.unlock() }
+            let room = cap - data.count
+            if chunk.count <= room { data.append(chunk) } else {
+                if room > 0 { data.append(chunk.prefix(room)) }
+                truncated = true
+            }
+        }
+
+        var text: String {
+            lock.lock()
+            defer { lock.unlock() }
+            return String(decoding: data, as: UTF8.self)
+        }
+    }
+
+    public func execute(_ job: ClaimedJob, completion: @escaping @Sendable (TaskOutcome) -> Void) {
+        let started = Date().timeIntervalSince1970
+        func fail(_ error: String, _ cause: String, retryable: Bool) {
+            completion(TaskOutcome(job: job, result: .failed(error: error, cause: cause, retryable: retryable, retryAfter: nil),
+                                   startedAt: started, finishedAt: Date().timeIntervalSince1970))
+        }
+        guard allowed else {
+            return fail("Sluice.CommandsDisabled", "command tasks are off; start the server with --allow-commands", retryable: false)
+        }
+        guard let payload = JSONValue(parsing: job.payload), case let .array(items)? = payload["command"], !items.isEmpty else {
+            return fail("States.Runtime", "cli task needs a non-empty command list", retryable: false)
+        }
+        let argv = items.map(\.plainText)
+        let timeout: Double = { if case let .number(n)? = payload["timeoutSeconds"] { return n } else { return 60 } }()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.resolve(argv[0]))
+        process.arguments = Array(argv.dropFirst())
+        process.standardInput = FileHandle.nullDevice
+        let stdout = Pipe(), stderr = Pipe()
+        process.standardOutput = stdout
+        process.standardError = stderr
+        let out = Capture(cap: maxOutputBytes), err = Capture(cap: maxOutputBytes)
+        let readers = DispatchGroup()
+        for (pipe, capture) in [(stdout, out), (stderr, err)] {
+            readers.enter()
+            // A reader per pipe drains it to the end, so a chatty child never blocks on a full pipe.
+            DispatchQueue.global().async {
+                let handle = pipe.fileHandleForReading
+                while true {
+                    let chunk = handle.availableData
+                    if chunk.isEmpty { break }
+                    capture.append(chunk)
+                }
+                readers.leave()
+            }
+        }
+        let timedOut = TimeoutFlag()
+        process.terminationHandler = { process in
+            readers.notify(queue: .global()) {
+                let finished = Date().timeIntervalSince1970
+                let code = Int(process.terminationStatus)
+                let record = JSONText.object([
+                    "command": .raw(JSONValue.array(argv.map(JSONValue.string)).text), "exitCode": .int(code),
+                    "stdout": .string(out.text), "stderr": .string(err.text),
+                    "truncated": .bool(out.truncated || err.truncated), "durationMs": .int(Int((finished - started) * 1000)),
+                ])
+                if timedOut.isSet {
+                    completion(TaskOutcome(job: job, result: .failed(error: "States.Timeout", cause: "\(argv[0]) still running after \(timeout) s; killed",
+                                                                     retryable: true, retryAfter: nil),
+                                           startedAt: started, finishedAt: finished, record: record))
+                } else if process.terminationReason == .exit && code == 0 {
+                    completion(TaskOutcome(job: job, result: .succeeded(output: record), startedAt: started, finishedAt: finished, record: record))
+                } else {
+                    let how = process.terminationReason == .exit ? "exited with \(code)" : "killed by signal \(code)"
+                    completion(TaskOutcome(job: job, result: .failed(error: "Sluice.Command.ExitCode.\(code)",
+                                                                     cause: "\(argv[0]) \(how): \(String(err.text.suffix(512)))",
+                                                                     retryable: true, retryAfter: nil),
+                                           startedAt: started, finishedAt: finished, record: record))
+                }
+            }
+        }
+        do {
+            try process.run()
+        } catch {
+            return fail("Sluice.Command.NotStarted", "cannot start \(argv[0]): \(error.localizedDescription)", retryable: false)
+        }
+        let pid = process.processIdentifier
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout) {
+            guard process.isRunning else { return }
+            timedOut.set()
+            kill(pid, SIGTERM)
+            DispatchQueue.global().asyncAfter(deadline: .now() + 2) { if process.isRunning { kill(pid, SIGKILL) } }
+        }
+    }
+
+    /// A bare program name is looked up on PATH, as a shell would (but no shell runs).
+    static func resolve(_ program: String) -> String {
+        if program.contains("/") { return program }
+        for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+            let candidate = "\(directory)/\(program)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return program
+    }
+
+    final class TimeoutFlag: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = false
+        func set() { lock.lock(); value = true; lock.unlock() }
+        var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+    }
+}
