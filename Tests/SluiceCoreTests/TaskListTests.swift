@@ -1,0 +1,191 @@
+import Foundation
+import Testing
+import SluiceHTTP
+@testable import SluiceCore
+
+/// Task-list workflows run by a real engine against a real HTTP server on 127.0.0.1.
+@Suite struct TaskListTests {
+    /// A store with a task-list workflow registered and an engine with http and cli executors.
+    final class Harness: @unchecked Sendable {
+        let file = TestDatabase()
+        let store: SQLiteStore
+        let engine: Engine
+        let client = CurlMultiClient()
+
+        init(_ json: String, allowCommands: Bool = false, environment: [String] = []) throws {
+            store = try SQLiteStore(file.configuration, catalog: ProgramCatalog(environmentAllowlist: environment))
+            try BuiltinDefinitions.register(in: store)
+            let value = try Document.parse(json, file: "test.json", yaml: false)
+            try store.register(definition: DefinitionCompiler.compile(text: json, value: value, file: "test.json"), now: now())
+            engine = Engine(store: store, configuration: EngineConfiguration(
+                pools: [.init(queue: "default", concurrency: 8)],
+                executors: .standard(httpClient: client, allowCommands: allowCommands)))
+            engine.start()
+        }
+
+        deinit {
+            engine.shutdown(grace: 1)
+            client.shutdown()
+        }
+
+        func start(_ name: String, _ input: String) throws -> String {
+            try engine.submit(Submission(definition: name, input: input)).uid
+        }
+
+        func finish(_ uid: String, timeout: Double = 15) throws -> ExecutionRecord {
+            _ = try eventually(timeout: timeout) { try store.execution(uid: uid)?.status.isFinished == true }
+            return try #require(try store.execution(uid: uid))
+        }
+    }
+
+    @Test func tasksRunInOrderWithTemplatesFromInputAndEarlierResults() throws {
+        let server = try TestHTTPServer()
+        defer { server.stop() }
+        let harness = try Harness("""
+            {"name": "provision", "version": 1, "schemaVersion": 1,
+             "inputParameters": ["device_id", "count"], "optionalParameters": ["note"],
+             "tasks": [
+               {"name": "lookup", "type": "http",
+                "http": {"uri": "\(server.baseURL)/json?device=${encoding=url;workflow.input.device_id}", "method": "GET",
+                         "headers": {"X-Request": "${workflow.input.device_id}"}}},
+               {"name": "update", "type": "http",
+                "http": {"uri": "\(server.baseURL)/echo", "method": "POST",
+                         "json": {"id": "${lookup.json.id}", "count": "${workflow.input.count}", "tag": "${lookup.json.tags.1}",
+                                  "note": "${workflow.input.note|none}", "raw": "prefix-${workflow.input.device_id}"},
+                         "statusCodes": [200]}}
+             ]}
+            """)
+        let uid = try harness.start("provision", #"{"device_id": "dev 1/${workflow.input.count}", "count": 7}"#)
+        let record = try harness.finish(uid)
+        #expect(record.status == .succeeded)
+        let requests = server.requests
+        #expect(requests.count == 2)
+        #expect(requests[0].path == "/json?device=dev%201%2F%24%7Bworkflow.input.count%7D")
+        #expect(requests[0].headers["x-request"] == "dev 1/${workflow.input.count}")  // an input is never expanded again
+        #expect(requests[0].headers["idempotency-key"] == "\(uid)/lookup")
+        let body = try JSONSerialization.jsonObject(with: Data(requests[1].body.utf8)) as? [String: Any]
+        #expect(body?["id"] as? Int == 42)            // whole-string templates keep the value's type
+        #expect(body?["count"] as? Int == 7)
+        #expect(body?["tag"] as? String == "b")
+        #expect(body?["note"] as? String == "none")
+        #expect(body?["raw"] as? String == "prefix-dev 1/${workflow.input.count}")
+        #expect(requests[1].headers["content-type"] == "application/json")
+    }
+
+    @Test func retriesOn503ThenSucceedsRecordingEveryAttempt() throws {
+        let server = try TestHTTPServer()
+        defer { server.stop() }
+        let harness = try Harness("""
+            {"name": "flaky", "tasks": [{"name": "call", "type": "http", "retries": 3, "retryDelaySeconds": 0.05,
+              "http": {"uri": "\(server.baseURL)/flaky?fail=2", "method": "GET"}}]}
+            """)
+        let record = try harness.finish(try harness.start("flaky", "{}"))
+        #expect(record.status == .succeeded)
+        #expect(record.attempts == 3)
+        #expect(server.requests.count == 3)
+        let keys = Set(server.requests.compactMap { $0.headers["idempotency-key"] })
+        #expect(keys.count == 1)   // the same key on every attempt
+        let history = try harness.store.history(uid: record.uid)
+        #expect(history.filter { $0.type == "TaskFailed" }.count == 2)
+        #expect(history.filter { $0.type == "RetryScheduled" }.count == 2)
+        #expect(history.first { $0.type == "TaskFailed" }?.details?.contains("\"status\":503") == true)
+    }
+
+    @Test func networkErrorsAreRetriedButA4xxIsNotAndLaterTasksDoNotRun() throws {
+        let server = try TestHTTPServer()
+        defer { server.stop() }
+        let harness = try Harness("""
+            {"name": "broken", "tasks": [
+               {"name": "reset", "type": "http", "retries": 2, "retryDelaySeconds": 0.01, "http": {"uri": "\(server.baseURL)/reset", "method": "GET"}},
+               {"name": "never", "type": "http", "http": {"uri": "\(server.baseURL)/ok", "method": "GET"}}]}
+            """)
+        let record = try harness.finish(try harness.start("broken", "{}"))
+        #expect(record.status == .failed)
+        #expect(record.attempts == 3)
+        #expect(record.error == "Sluice.Http.NoResponse")
+        #expect(!server.requests.contains { $0.path == "/ok" })
+
+        let client = try Harness("""
+            {"name": "notfound", "tasks": [{"name": "get", "type": "http", "retries": 5, "http": {"uri": "\(server.baseURL)/status/404", "method": "GET"}}]}
+            """)
+        let failed = try client.finish(try client.start("notfound", "{}"))
+        #expect(failed.status == .failed)
+        #expect(failed.error == "States.Http.StatusCode.404")
+        #expect(failed.attempts == 1)
+    }
+
+    @Test func listedStatusCodesCountAsSuccessAndTimeoutsFail() throws {
+        let server = try TestHTTPServer()
+        defer { server.stop() }
+        let harness = try Harness("""
+            {"name": "codes", "tasks": [
+               {"name": "gone", "type": "http", "http": {"uri": "\(server.baseURL)/status/404", "method": "DELETE", "statusCodes": [204, 404]}},
+               {"name": "slow", "type": "http", "http": {"uri": "\(server.baseURL)/delay?ms=2000", "method": "GET", "connectionTimeOut": 100, "readTimeOut": 200}}]}
+            """)
+        let record = try harness.finish(try harness.start("codes", "{}"))
+        #expect(record.status == .failed)
+        #expect(record.error == "States.Timeout")
+        #expect(server.requests.first?.method == "DELETE")
+    }
+
+    @Test func missingInputIsRefusedAtSubmitAndNothingIsStored() throws {
+        let harness = try Harness(#"{"name": "needs", "inputParameters": ["a", "b"], "tasks": [{"name": "n", "type": "noop"}]}"#)
+        do {
+            _ = try harness.start("needs", #"{"a": 1}"#)
+            Issue.record("accepted a submit without b")
+        } catch let error as StoreError {
+            #expect(error.description.contains("missing input parameters: b"))
+        }
+        #expect(try harness.store.statusCounts().isEmpty)
+    }
+
+    @Test func requiresSkipsATaskWhoseValuesAreEmpty() throws {
+        let server = try TestHTTPServer()
+        defer { server.stop() }
+        let harness = try Harness("""
+            {"name": "maybe", "optionalParameters": ["email"], "tasks": [
+               {"name": "mail", "type": "http", "requires": ["${workflow.input.email}"], "http": {"uri": "\(server.baseURL)/ok", "method": "POST"}},
+               {"name": "after", "type": "http", "http": {"uri": "\(server.baseURL)/status/200", "method": "GET"}}]}
+            """)
+        #expect(try harness.finish(try harness.start("maybe", "{}")).status == .succeeded)
+        #expect(server.requests.map(\.path) == ["/status/200"])
+    }
+
+    @Test func commandTasksAreOffUnlessAllowedAndRecordTheirOutput() throws {
+        let workflow = #"{"name": "cmd", "inputParameters": ["word"], "tasks": [{"name": "echo", "type": "cli", "cli": {"command": ["printf", "{\"said\":\"%s\"}", "${workflow.input.word}"], "executionTimeOut": 5}}, {"name": "sleepy", "type": "cli", "cli": {"command": ["sleep", "5"], "executionTimeOut": 0.3}}]}"#
+        let off = try Harness(workflow)
+        let refused = try off.finish(try off.start("cmd", #"{"word": "hi"}"#))
+        #expect(refused.error == "Sluice.CommandsDisabled")
+
+        let on = try Harness(workflow, allowCommands: true)
+        let started = Date()
+        let record = try on.finish(try on.start("cmd", #"{"word": "hi; rm -rf /"}"#))
+        #expect(record.status == .failed)
+        #expect(record.error == "States.Timeout")
+        #expect(Date().timeIntervalSince(started) < 4)
+        let echo = try on.store.history(uid: record.uid).first { $0.type == "TaskSucceeded" && $0.step == "echo" }
+        #expect(echo?.details?.contains(#"{\"said\":\"hi; rm -rf /\"}"#) == true)
+    }
+
+    @Test func badDefinitionsNameTheFileAndPointer() {
+        let cases: [(String, String)] = [
+            (#"{"name": "x", "tasks": [{"name": "a", "type": "http"}]}"#, "/tasks/0/http"),
+            (#"{"name": "x", "tasks": [{"name": "a", "type": "ftp"}]}"#, "/tasks/0/type"),
+            (#"{"name": "x", "tasks": [{"name": "a", "type": "noop", "colour": 1}]}"#, "/tasks/0/colour"),
+            (#"{"name": "x", "tasks": [{"name": "a", "type": "http", "http": {"uri": "http://h/${workflow.input.nope}"}}]}"#, "/tasks/0/http/uri"),
+            (#"{"name": "x", "tasks": [{"name": "a", "type": "http", "http": {"uri": "http://h/${later.json.id}"}}, {"name": "later", "type": "noop"}]}"#, "/tasks/0/http/uri"),
+            (#"{"name": "x", "tasks": [{"name": "a", "type": "noop"}, {"name": "a", "type": "noop"}]}"#, "/tasks/1/name"),
+            (#"{"name": "x", "tasks": [{"name": "a", "type": "http", "http": {"uri": "u", "json": {}, "body": "b"}}]}"#, "/tasks/0/http/body"),
+        ]
+        for (json, pointer) in cases {
+            do {
+                let value = try Document.parse(json, file: "bad.json", yaml: false)
+                _ = try DefinitionCompiler.compile(text: json, value: value, file: "bad.json")
+                Issue.record("accepted \(json)")
+            } catch {
+                #expect(error.location == pointer, "\(json): \(error)")
+                #expect(error.file == "bad.json")
+            }
+        }
+    }
+}
