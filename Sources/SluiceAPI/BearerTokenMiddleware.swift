@@ -8,7 +8,7 @@ struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
     init(token: String) { self.token = Array(token.utf8) }
 
     /// Liveness probes and the API description need no token.
-    static var openPaths: Set<String> { ["/v1/health", "/v1/openapi.yaml"] }
+    static var openPaths: Set<String> { ["/v1/health", "/v1/openapi.yaml", "/status", "/api/v1/health"] }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if Self.openPaths.contains(request.uri.path) { return try await next(request, context) }

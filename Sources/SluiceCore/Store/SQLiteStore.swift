@@ -48,6 +48,35 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func definitions() throws -> [DefinitionRecord] {
+        try database.read { db in
+            let statement = try db.prepared("""
+                SELECT d.name, d.version, d.dialect, d.source, d.created_at FROM definitions d
+                WHERE d.version = (SELECT MAX(version) FROM definitions WHERE name = d.name) ORDER BY d.name
+                """)
+            var records: [DefinitionRecord] = []
+            while try statement.step() { records.append(Self.definitionRecord(statement)) }
+            return records
+        }
+    }
+
+    public func definition(name: String, version: Int?) throws -> DefinitionRecord? {
+        try database.read { db in
+            let statement = try db.prepared("""
+                SELECT name, version, dialect, source, created_at FROM definitions
+                WHERE name = ?1 AND (?2 IS NULL OR version = ?2) ORDER BY version DESC LIMIT 1
+                """)
+            statement.bind(1, name)
+            statement.bind(2, version.map { Int64($0) })
+            return try statement.step() ? Self.definitionRecord(statement) : nil
+        }
+    }
+
+    private static func definitionRecord(_ statement: Statement) -> DefinitionRecord {
+        DefinitionRecord(name: statement.text(0) ?? "", version: statement.int(1), dialect: statement.text(2) ?? "",
+                         source: statement.text(3) ?? "", createdAt: statement.double(4))
+    }
+
     // MARK: Submit
 
     public func submit(_ submissions: [Submission], now: Double) throws -> [SubmitReceipt] {

@@ -46,6 +46,19 @@ public protocol Store: Sendable, MarkerReader {
     /// Stores a definition version unless the newest one has the same checksum; returns its version.
     @discardableResult
     func register(definition: DefinitionSource, now: Double) throws -> Int
+    /// The newest version of every definition (built-ins included), by name.
+    func definitions() throws -> [DefinitionRecord]
+    /// One version, or the newest when `version` is nil.
+    func definition(name: String, version: Int?) throws -> DefinitionRecord?
+}
+
+/// A stored definition version.
+public struct DefinitionRecord: Sendable {
+    public let name: String
+    public let version: Int
+    public let dialect: String
+    public let source: String
+    public let createdAt: Double
 }
 
 public enum CancelResult: Sendable, Equatable {

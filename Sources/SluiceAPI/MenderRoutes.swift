@@ -1,0 +1,159 @@
+import Foundation
+import Hummingbird
+import SluiceCore
+
+/// The routes of Mender's workflows service, so its clients work unchanged: `/status`,
+/// `/api/v1/health`, start (`/api/v1/workflow/{name}`, and `/batch`, which is atomic here),
+/// job status in Mender's job shape, and workflow metadata. Errors are Mender's `{"error": …}`.
+struct MenderRoutes {
+    let engine: Engine
+    let maxBodyBytes: Int
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/status") { _, _ in JSONResponse.make(body: #"{"status":"ok"}"#) }
+        router.get("/api/v1/health") { _, _ in try health() }
+        for prefix in ["/api/v1", "/api"] {
+            router.post("\(prefix)/workflow/:name") { request, context in try await start(request, context.parameters.require("name")) }
+            router.post("\(prefix)/workflow/:name/batch") { request, context in try await batch(request, context.parameters.require("name")) }
+            router.get("\(prefix)/workflow/:name/:id") { _, context in
+                try job(context.parameters.require("id"), name: context.parameters.require("name"))
+            }
+            router.get("\(prefix)/metadata/workflows") { _, _ in try workflows() }
+            router.post("\(prefix)/metadata/workflows") { request, _ in try await registerWorkflow(request) }
+        }
+        router.get("/api/v1/jobs/:id") { _, context in try job(context.parameters.require("id"), name: nil) }
+    }
+
+    static func error(_ status: HTTPResponse.Status, _ message: String) -> Response {
+        JSONResponse.make(status: status, body: JSONText.object(["error": .string(message)]))
+    }
+
+    func health() throws -> Response {
+        let now = Date().timeIntervalSince1970
+        if let stale = try engine.store.heartbeats().first(where: { $0.isStale(now: now) }) {
+            return Self.error(.serviceUnavailable, "component \(stale.component) has not beaten for \(Int(now - stale.beatAt)) s")
+        }
+        return Response(status: .noContent)
+    }
+
+    private func parameters(_ request: Request) async throws -> Any? {
+        let buffer: ByteBuffer
+        do { buffer = try await request.body.collect(upTo: maxBodyBytes) } catch {
+            throw APIError(.contentTooLarge, "body_too_large", "request body exceeds \(maxBodyBytes) bytes")
+        }
+        return try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView), options: [.fragmentsAllowed])
+    }
+
+    private func submission(_ name: String, _ object: [String: Any]) -> Submission {
+        Submission(definition: name, input: JSONValue(any: object).text)
+    }
+
+    func start(_ request: Request, _ name: String) async throws -> Response {
+        guard let object = try await parameters(request) as? [String: Any] else {
+            return Self.error(.badRequest, "Unable to parse the input parameters: expected a JSON object")
+        }
+        return try await submit(name, [object], batch: false)
+    }
+
+    func batch(_ request: Request, _ name: String) async throws -> Response {
+        guard let array = try await parameters(request) as? [Any], let objects = array as? [[String: Any]] else {
+            return Self.error(.badRequest, "Unable to parse the input parameters: expected a JSON array of objects")
+        }
+        return try await submit(name, objects, batch: true)
+    }
+
+    /// All submissions in one transaction: a batch starts every job or none.
+    private func submit(_ name: String, _ objects: [[String: Any]], batch: Bool) async throws -> Response {
+        do {
+            let receipts = try await engine.submitGrouped(objects.map { submission(name, $0) })
+            let items = receipts.map { JSONText.object(["id": .string($0.uid), "name": .string(name)]) }
+            return JSONResponse.make(status: .created, body: batch ? "[" + items.joined(separator: ",") + "]" : items[0])
+        } catch let error as StoreError {
+            switch error {
+            case .unknownDefinition: return Self.error(.notFound, "Workflow not found")
+            case let .cannotStart(_, reason): return Self.error(.badRequest, reason)
+            case .invalidCompiledDefinition: return Self.error(.internalServerError, error.description)
+            }
+        }
+    }
+
+    /// A job in Mender's shape: input parameters as name/value strings, status
+    /// pending/processing/done/failure, and each task's last result.
+    func job(_ id: String, name: String?) throws -> Response {
+        guard let record = try engine.store.execution(uid: id), name == nil || record.definition == name else {
+            return Self.error(.notFound, "not found")
+        }
+        var parameters: [String] = []
+        if case let .object(pairs)? = JSONValue(parsing: record.input) {
+            parameters = pairs.map { JSONText.object(["name": .string($0.0), "value": .string($0.1.plainText)]) }
+        }
+        let status: String
+        switch record.status {
+        case .pending: status = "pending"
+        case .running: status = "processing"
+        case .succeeded: status = "done"
+        case .failed, .cancelled, .timedOut: status = "failure"
+        }
+        var results: [(String, String)] = []
+        for event in try engine.store.history(uid: id) where event.type == "TaskSucceeded" || event.type == "TaskFailed" {
+            guard let step = event.step else { continue }
+            let result = Self.taskResult(step: step, success: event.type == "TaskSucceeded", details: event.details.flatMap { JSONValue(parsing: $0) })
+            results.removeAll { $0.0 == step }
+            results.append((step, result))
+        }
+        return JSONResponse.make(body: JSONText.object([
+            "id": .string(record.uid), "workflowName": .string(record.definition), "version": .string(String(record.version)),
+            "inputParameters": .raw("[" + parameters.joined(separator: ",") + "]"), "status": .string(status),
+            "results": .raw("[" + results.map(\.1).joined(separator: ",") + "]"),
+            "insert_time": Timestamp.render(record.createdAt),
+        ]))
+    }
+
+    static func taskResult(step: String, success: Bool, details: JSONValue?) -> String {
+        if let request = details?["request"] {
+            var headers: [String] = []
+            if case let .object(pairs)? = request["headers"] { headers = pairs.map { "\($0.0): \($0.1.plainText)" } }
+            return JSONText.object([
+                "name": .string(step), "type": .string("http"), "success": .bool(success),
+                "httpRequest": .raw(JSONText.object(["uri": .string(request["url"]?.plainText ?? ""), "method": .string(request["method"]?.plainText ?? ""),
+                                                      "body": .string(""), "headers": .raw(JSONValue.array(headers.map(JSONValue.string)).text)])),
+                "httpResponse": .raw(JSONText.object(["statusCode": .int(Int(details?["status"]?.plainText ?? "0") ?? 0),
+                                                       "body": .string(details?["body"]?.plainText ?? details?["error"]?.plainText ?? "")])),
+            ])
+        }
+        if let command = details?["command"] {
+            return JSONText.object([
+                "name": .string(step), "type": .string("cli"), "success": .bool(success),
+                "cli": .raw(JSONText.object(["command": .raw(command.text), "output": .string(details?["stdout"]?.plainText ?? ""),
+                                             "error": .string(details?["stderr"]?.plainText ?? ""),
+                                             "exitCode": .int(Int(details?["exitCode"]?.plainText ?? "0") ?? 0)])),
+            ])
+        }
+        return JSONText.object(["name": .string(step), "type": .string("noop"), "success": .bool(success)])
+    }
+
+    func workflows() throws -> Response {
+        let items = try engine.store.definitions().filter { $0.dialect == "tasklist" }.map { record in
+            JSONValue(parsing: record.source)?.text ?? JSONText.object(["name": .string(record.name), "version": .int(record.version)])
+        }
+        return JSONResponse.make(body: "[" + items.joined(separator: ",") + "]")
+    }
+
+    func registerWorkflow(_ request: Request) async throws -> Response {
+        let buffer: ByteBuffer
+        do { buffer = try await request.body.collect(upTo: maxBodyBytes) } catch {
+            return Self.error(.contentTooLarge, "request body exceeds \(maxBodyBytes) bytes")
+        }
+        let text = String(decoding: buffer.readableBytesView, as: UTF8.self)
+        do {
+            let value = try Document.parse(text, file: "request body", yaml: false)
+            let definition = try DefinitionCompiler.compile(text: text, value: value, file: "request body")
+            let before = try engine.store.definition(name: definition.name, version: nil)?.version
+            let version = try engine.store.register(definition: definition, now: Date().timeIntervalSince1970)
+            if before == version { return Self.error(.conflict, "Workflow already exists") }
+            return Response(status: .created)
+        } catch let error as Document.LoadError {
+            return Self.error(.badRequest, error.description)
+        }
+    }
+}
