@@ -21,7 +21,7 @@ build: deps
 	swift build -c release
 
 run: build
-	.build/release/sluice serve --db $(DB)
+	.build/release/sluice serve --db $(DB) --definitions examples
 
 test: deps
 	swift build --build-tests

@@ -1,0 +1,1 @@
+sample north/0001.batch.sig

@@ -1,0 +1,1 @@
+sample north/0002.batch.sig
