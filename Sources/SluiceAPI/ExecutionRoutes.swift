@@ -13,6 +13,7 @@ struct ExecutionRoutes {
         router.get("/v1/executions/:id/history") { _, context in try history(context.parameters.require("id")) }
         router.get("/v1/executions") { request, _ in try list(request) }
         router.post("/v1/executions/:id/cancel") { request, context in try await cancel(request, context.parameters.require("id")) }
+        router.post("/v1/executions/:id/resume") { request, context in try await resume(request, context.parameters.require("id")) }
     }
 
     func submit(_ request: Request) async throws -> Response {
@@ -84,6 +85,23 @@ struct ExecutionRoutes {
         case let .alreadyFinished(status)?:
             throw APIError(.conflict, "already_finished", "execution \(id) already finished: \(status.rawValue)")
         case .cancelled?:
+            return try get(id)
+        }
+    }
+
+    /// Runs a failed or cancelled execution again from the step that failed, or `{"from": step}`.
+    func resume(_ request: Request, _ id: String) async throws -> Response {
+        let body = try await RequestBody.read(request, limit: maxBodyBytes)
+        try body.allowOnly(["from"])
+        switch try engine.store.resume(uid: id, from: try body.string("from"), now: Date().timeIntervalSince1970) {
+        case nil:
+            throw APIError.notFound("no execution \(id)")
+        case let .notResumable(status)?:
+            throw APIError(.conflict, "not_resumable", "execution \(id) is \(status.rawValue); only failed, cancelled or timed-out executions resume")
+        case let .refused(reason)?:
+            throw APIError(.unprocessableContent, "cannot_resume", reason)
+        case .resumed?:
+            engine.noteJobsAdded()
             return try get(id)
         }
     }

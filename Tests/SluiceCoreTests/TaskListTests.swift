@@ -189,3 +189,40 @@ import SluiceHTTP
         }
     }
 }
+
+@Suite struct ResumeTests {
+    @Test func aFailedExecutionResumesFromTheFailedTaskOrANamedOne() throws {
+        let server = try TestHTTPServer()
+        defer { server.stop() }
+        let harness = try TaskListTests.Harness("""
+            {"name": "twostep", "tasks": [
+               {"name": "first", "type": "http", "http": {"uri": "\(server.baseURL)/json", "method": "GET"}},
+               {"name": "second", "type": "http", "http": {"uri": "\(server.baseURL)/flaky?fail=1", "method": "GET"}}]}
+            """)
+        let uid = try harness.start("twostep", "{}")
+        #expect(try harness.finish(uid).status == .failed)
+        #expect(try harness.store.resume(uid: uid, from: nil, now: now()) == .resumed)
+        harness.engine.noteJobsAdded()
+        _ = try eventually { try harness.store.execution(uid: uid)?.status == .succeeded }
+        #expect(try harness.store.execution(uid: uid)?.status == .succeeded)
+        // From the failed task: "first" ran once, "second" twice.
+        #expect(server.requests.map(\.path) == ["/json", "/flaky?fail=1", "/flaky?fail=1"])
+        #expect(try harness.store.resume(uid: uid, from: nil, now: now()) == .notResumable(.succeeded))
+
+        #expect(try harness.store.history(uid: uid).contains { $0.type == "ExecutionResumed" })
+
+        let failing = try TaskListTests.Harness("""
+            {"name": "broken", "tasks": [
+               {"name": "first", "type": "http", "http": {"uri": "\(server.baseURL)/json", "method": "GET"}},
+               {"name": "second", "type": "http", "http": {"uri": "\(server.baseURL)/status/500", "method": "GET"}}]}
+            """)
+        let broken = try failing.start("broken", "{}")
+        #expect(try failing.finish(broken).status == .failed)
+        #expect(try failing.store.resume(uid: broken, from: "nope", now: now()) == .refused("no task named nope (tasks: first, second)"))
+        let before = server.requests.filter { $0.path == "/json" }.count
+        #expect(try failing.store.resume(uid: broken, from: "first", now: now()) == .resumed)
+        failing.engine.noteJobsAdded()
+        _ = try eventually { server.requests.filter { $0.path == "/status/500" }.count == 2 }
+        #expect(server.requests.filter { $0.path == "/json" }.count == before + 1)   // restarted at the named task
+    }
+}

@@ -7,6 +7,14 @@ public protocol WorkflowProgram: Sendable {
     func start(input: String) throws(ProgramError) -> ProgramDecision
     /// The effects of a task outcome, given the execution's stored program state.
     func resume(state: String?, after outcome: TaskOutcome, now: Double) -> ProgramDecision
+    /// Restarts a finished (failed, cancelled) execution at `step`, or where it stopped.
+    func restart(state: String?, from step: String?) throws(ProgramError) -> ProgramDecision
+}
+
+extension WorkflowProgram {
+    public func restart(state: String?, from step: String?) throws(ProgramError) -> ProgramDecision {
+        throw ProgramError("this definition's dialect cannot be resumed")
+    }
 }
 
 /// A program's answer: its new state (stored on the execution) and the effects to apply.

@@ -204,6 +204,17 @@ public final class SQLiteStore: Store {
         }
     }
 
+    // MARK: Resume
+
+    public func resume(uid: String, from step: String?, now: Double) throws -> ResumeResult? {
+        try database.write { db in
+            try db.transaction {
+                var writer = TransactionWriter(db: db, catalog: catalog, now: now)
+                return try writer.resume(uid: uid, from: step)
+            }
+        }
+    }
+
     // MARK: Cancel
 
     public func cancel(uid: String, reason: String?, now: Double) throws -> CancelResult? {

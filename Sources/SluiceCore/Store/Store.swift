@@ -33,6 +33,10 @@ public protocol Store: Sendable, MarkerReader {
     /// The greatest marker key in `scope` (schedules use ISO times, which sort by time).
     func latestMarker(scope: String) throws -> String?
 
+    /// Runs a failed, cancelled or timed-out execution again from the step that failed, or from
+    /// `step`. Returns nil when there is no such execution.
+    func resume(uid: String, from step: String?, now: Double) throws -> ResumeResult?
+
     func execution(uid: String) throws -> ExecutionRecord?
     /// Executions newest first, filtered, a page at a time (`after` is the last id of the previous page).
     func executions(_ query: ExecutionQuery) throws -> [ExecutionRecord]
@@ -59,6 +63,13 @@ public struct DefinitionRecord: Sendable {
     public let dialect: String
     public let source: String
     public let createdAt: Double
+}
+
+public enum ResumeResult: Sendable, Equatable {
+    case resumed
+    /// Only a finished execution that did not succeed can be resumed.
+    case notResumable(ExecutionStatus)
+    case refused(String)
 }
 
 public enum CancelResult: Sendable, Equatable {

@@ -74,6 +74,35 @@ struct TransactionWriter {
         return (id, program)
     }
 
+    // MARK: Resume
+
+    mutating func resume(uid: String, from step: String?) throws -> ResumeResult? {
+        let load = try db.prepared("SELECT id, definition_id, state, status, queue FROM executions WHERE uid = ?")
+        load.bind(1, uid)
+        guard try load.step() else { return nil }
+        let id = load.int64(0), definitionID = load.int64(1), state = load.text(2)
+        let status = ExecutionStatus(rawValue: load.text(3) ?? "") ?? .pending
+        let queue = load.text(4) ?? "default"
+        load.reset()
+        guard status == .failed || status == .cancelled || status == .timedOut else { return .notResumable(status) }
+        let decision: ProgramDecision
+        do { decision = try program(definitionID).restart(state: state, from: step) } catch let error as ProgramError {
+            return .refused(error.message)
+        }
+        let update = try db.prepared("""
+            UPDATE executions SET status = 'pending', state = ?, output = NULL, error = NULL, cause = NULL, finished_at = NULL, updated_at = ?
+            WHERE id = ? AND status IN ('failed', 'cancelled', 'timed_out')
+            """)
+        update.bind(1, decision.state)
+        update.bind(2, now)
+        update.bind(3, id)
+        guard try update.run() == 1 else { return .notResumable(status) }
+        try appendHistory(id, "ExecutionResumed", step: step, attempt: nil, details: nil)
+        let context = ExecutionContext(id: id, uid: uid, queue: queue, priority: 0, runAt: nil, createdAt: now)
+        try apply(decision.effects, context: context, retriedJob: nil)
+        return .resumed
+    }
+
     // MARK: Cycle
 
     mutating func runCycle(_ request: CycleRequest) throws -> CycleResult {

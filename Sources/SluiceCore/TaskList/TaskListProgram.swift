@@ -85,6 +85,26 @@ public struct TaskListProgram: WorkflowProgram {
         }
     }
 
+    /// Runs again from the task that failed (where `next` stopped) or from the named task,
+    /// forgetting the results of that task and the ones after it.
+    public func restart(state text: String?, from step: String?) throws(ProgramError) -> ProgramDecision {
+        guard var state = State(text) else { throw ProgramError("unreadable task-list state") }
+        if let step {
+            guard let index = workflow.tasks.firstIndex(where: { $0.name == step }) else {
+                throw ProgramError("no task named \(step) (tasks: \(workflow.tasks.map(\.name).joined(separator: ", ")))")
+            }
+            state.next = index
+        }
+        state.next = min(state.next, max(0, workflow.tasks.count - 1))
+        let keep = Set(workflow.tasks[..<state.next].map(\.name))
+        state.results.removeAll { !keep.contains($0.0) }
+        do {
+            return try advance(&state)
+        } catch {
+            throw ProgramError("task \(workflow.tasks[state.next].name): \(error)")
+        }
+    }
+
     /// Schedules the next task that should run from `state.next` on, or finishes.
     private func advance(_ state: inout State) throws(TemplateError) -> ProgramDecision {
         let context = state.context(environment)
