@@ -86,3 +86,16 @@ import Testing
         }
     }
 }
+
+@Suite struct TriggerCronTests {
+    @Test func aTriggerCanScanOnACronScheduleInsteadOfAnInterval() throws {
+        let yaml = "trigger: t\nworkflow: noop\ncron: '*/5 * * * *'\ntimezone: Europe/Berlin\nsource: { directory: /tmp }\nmatch: '(?<a>x)'"
+        let trigger = try TriggerDefinition.parse(Document.parse(yaml, file: "t.yaml", yaml: true), file: "t.yaml", baseDirectory: "/")
+        let after = try Date("2026-03-01T10:02:00Z", strategy: .iso8601)
+        #expect(TriggerScanner.nextRun(trigger, after: after) == (try Date("2026-03-01T10:05:00Z", strategy: .iso8601)).timeIntervalSince1970)
+        let both = yaml + "\ninterval: 10s"
+        #expect(throws: Document.LoadError.self) {
+            try TriggerDefinition.parse(Document.parse(both, file: "t.yaml", yaml: true), file: "t.yaml", baseDirectory: "/")
+        }
+    }
+}

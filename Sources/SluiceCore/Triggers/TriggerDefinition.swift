@@ -46,6 +46,8 @@ public struct TriggerDefinition: @unchecked Sendable {
     public var workflow: String
     public var queue: String?
     public var interval: Double
+    /// When set, the trigger scans at these times instead of every `interval`.
+    public var cron: CronExpression?
     public var directory: String
     public var pattern: String
     public var regex: NSRegularExpression
@@ -61,8 +63,18 @@ public struct TriggerDefinition: @unchecked Sendable {
     /// Reads and validates a trigger document; errors name the file and JSON pointer.
     public static func parse(_ value: Any, file: String, baseDirectory: String) throws(Document.LoadError) -> TriggerDefinition {
         let reader = try ObjectReader(value, file: file)
-        try reader.allowOnly(["trigger", "workflow", "queue", "interval", "source", "match", "group_by", "complete", "window",
-                              "input", "marker", "redo", "description"])
+        try reader.allowOnly(["trigger", "workflow", "queue", "interval", "cron", "timezone", "source", "match", "group_by", "complete",
+                              "window", "input", "marker", "redo", "description"])
+        var cron: CronExpression?
+        if let text = try reader.string("cron") {
+            var zone = TimeZone(identifier: "UTC")!
+            if let identifier = try reader.string("timezone") {
+                guard let named = TimeZone(identifier: identifier) else { throw reader.error("timezone", "unknown time zone '\(identifier)'") }
+                zone = named
+            }
+            do { cron = try CronExpression(text, timeZone: zone) } catch { throw reader.error("cron", error.message) }
+            if reader.object["interval"] != nil { throw reader.error("interval", "use either interval or cron") }
+        }
         let name = try reader.requiredString("trigger")
         let workflow = try reader.requiredString("workflow")
         guard let source = try reader.child("source") else { throw reader.error("source", "required") }
@@ -110,7 +122,7 @@ public struct TriggerDefinition: @unchecked Sendable {
         let redoText = try reader.string("redo") ?? "never"
         guard let redo = Redo(rawValue: redoText) else { throw reader.error("redo", "expected never or on_change") }
         return TriggerDefinition(name: name, workflow: workflow, queue: try reader.string("queue"),
-                                 interval: try reader.duration("interval") ?? 10, directory: directory, pattern: pattern,
+                                 interval: try reader.duration("interval") ?? 10, cron: cron, directory: directory, pattern: pattern,
                                  regex: regex, captureNames: captureNames, groupBy: groupBy, completeness: completeness,
                                  window: window, input: input, marker: marker, redo: redo)
     }

@@ -72,8 +72,16 @@ public final class TriggerScanner: @unchecked Sendable {
         return report
     }
 
+    static func nextRun(_ trigger: TriggerDefinition, after date: Date) -> Double {
+        if let cron = trigger.cron {
+            return cron.next(after: date)?.timeIntervalSince1970 ?? date.timeIntervalSince1970 + 86400
+        }
+        return date.timeIntervalSince1970 + trigger.interval
+    }
+
     private func loop() {
-        var next = [Double](repeating: 0, count: triggers.count)
+        // Interval triggers scan at once on start; cron triggers wait for their first time.
+        var next = triggers.map { $0.cron == nil ? 0 : Self.nextRun($0, after: Date()) }
         var nextBeat = 0.0
         let ttl = max(15, (triggers.map(\.interval).max() ?? 10) * 3)
         while true {
@@ -82,7 +90,7 @@ public final class TriggerScanner: @unchecked Sendable {
                 let report = Self.pass(trigger, store: engine.store, now: now)
                 if !report.started.isEmpty { engine.noteJobsAdded() }
                 for error in report.errors { FileHandle.standardError.write(Data("sluice: trigger \(trigger.name): \(error)\n".utf8)) }
-                next[index] = Date().timeIntervalSince1970 + trigger.interval
+                next[index] = Self.nextRun(trigger, after: Date())
             }
             if now >= nextBeat {
                 try? engine.store.beat([Heartbeat(component: "\(role).scanner", ttl: ttl, info: "triggers=\(triggers.count)")],
