@@ -27,6 +27,9 @@ struct EngineOptions: ParsableArguments {
     @Option(name: .long, help: "Environment variables templates may read as ${env.NAME}, comma-separated.")
     var envAllow: String = ""
 
+    @Option(name: .long, help: "File of NAME=value lines (or a JSON object) for ${secrets.NAME}; SLUICE_SECRET_NAME variables count too.")
+    var secretsFile: String?
+
     var environmentAllowlist: [String] { envAllow.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
 }
 
@@ -97,8 +100,10 @@ func runProcess(role: String, database: DatabaseOptions, engine options: EngineO
     do { store = try database.openStore(environmentAllowlist: options.environmentAllowlist) } catch { fail("\(error)") }
     let registry = PrometheusCollectorRegistry()
     let metrics = EngineMetrics(factory: APIServer.metricsFactory(registry))
+    let secrets: SecretStore
+    do { secrets = try SecretStore.load(file: options.secretsFile) } catch { fail("\(error)", code: 2) }
     let engine = Engine(store: store, configuration: EngineConfiguration(
-        role: role, pools: pools, executors: .standard(metrics: metrics, allowCommands: options.allowCommands), leaseSeconds: options.leaseSeconds, metrics: metrics))
+        role: role, pools: pools, executors: .standard(metrics: metrics, allowCommands: options.allowCommands, secrets: secrets), leaseSeconds: options.leaseSeconds, metrics: metrics))
     var services: [any Service] = [EngineService(engine: engine, grace: options.grace)]
     if let directory = options.definitions, role != "worker" {
         let (folder, errors) = DefinitionFolder.load(directory)

@@ -12,14 +12,14 @@ import SluiceHTTP
         let engine: Engine
         let client = CurlMultiClient()
 
-        init(_ json: String, allowCommands: Bool = false, environment: [String] = []) throws {
+        init(_ json: String, allowCommands: Bool = false, environment: [String] = [], secrets: [String: String] = [:]) throws {
             store = try SQLiteStore(file.configuration, catalog: ProgramCatalog(environmentAllowlist: environment))
             try BuiltinDefinitions.register(in: store)
             let value = try Document.parse(json, file: "test.json", yaml: false)
             try store.register(definition: DefinitionCompiler.compile(text: json, value: value, file: "test.json"), now: now())
             engine = Engine(store: store, configuration: EngineConfiguration(
                 pools: [.init(queue: "default", concurrency: 8)],
-                executors: .standard(httpClient: client, allowCommands: allowCommands)))
+                executors: .standard(httpClient: client, allowCommands: allowCommands, secrets: SecretStore(values: secrets))))
             engine.start()
         }
 
@@ -224,5 +224,50 @@ import SluiceHTTP
         failing.engine.noteJobsAdded()
         _ = try eventually { server.requests.filter { $0.path == "/status/500" }.count == 2 }
         #expect(server.requests.filter { $0.path == "/json" }.count == before + 1)   // restarted at the named task
+    }
+}
+
+@Suite struct SecretTests {
+    @Test func secretsReachTheTargetButNeverHistoryOrOutput() throws {
+        let server = try TestHTTPServer()
+        defer { server.stop() }
+        let secret = "s3cr3t-value-42"
+        let harness = try TaskListTests.Harness("""
+            {"name": "secretive", "tasks": [
+               {"name": "call", "type": "http", "http": {"uri": "\(server.baseURL)/echo?key=${secrets.API_KEY}", "method": "POST",
+                "headers": {"X-Api-Key": "${secrets.API_KEY}"}, "json": {"token": "${secrets.API_KEY}"}}}]}
+            """, secrets: ["API_KEY": secret])
+        let uid = try harness.start("secretive", "{}")
+        let record = try harness.finish(uid)
+        #expect(record.status == .succeeded)
+        let request = try #require(server.requests.first)
+        #expect(request.headers["x-api-key"] == secret)
+        #expect(request.path.contains(secret))
+        #expect(request.body.contains(secret))
+        // The echo came back with the secret in it: output and history have it redacted.
+        #expect(!(record.output ?? "").contains(secret))
+        #expect((record.output ?? "").contains("[redacted]"))
+        for event in try harness.store.history(uid: uid) { #expect(!(event.details ?? "").contains(secret)) }
+        let payloads = try harness.store.database.read { db in try db.scalarText("SELECT group_concat(payload) FROM jobs") }
+        #expect(!(payloads ?? "").contains(secret))
+        #expect((payloads ?? "").contains("${secrets.API_KEY}"))
+    }
+
+    @Test func aMissingSecretFailsTheTaskWithoutRetry() throws {
+        let harness = try TaskListTests.Harness("""
+            {"name": "nosecret", "tasks": [{"name": "call", "type": "http", "retries": 3, "http": {"uri": "http://127.0.0.1:1/${secrets.NOPE}"}}]}
+            """)
+        let record = try harness.finish(try harness.start("nosecret", "{}"))
+        #expect(record.error == "Sluice.MissingSecret")
+        #expect(record.attempts == 1)
+    }
+
+    @Test func secretsFileAndEnvironmentLoad() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("secrets-\(UUID().uuidString)")
+        try "# comment\nA=one\nB=two=three\n".write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let store = try SecretStore.load(file: file.path, environment: ["SLUICE_SECRET_C": "four", "OTHER": "x"])
+        #expect(store.values == ["A": "one", "B": "two=three", "C": "four"])
+        #expect(try store.resolve("x${secrets.B}y") == "xtwo=threey")
     }
 }

@@ -85,9 +85,9 @@ public struct TaskListWorkflow: Sendable {
                             throw Document.LoadError(file: file, location: "/tasks/\(index)\(where_)",
                                                      message: "${\(expression)} names task '\(earlier)', which does not run before this one")
                         }
-                    } else if !identifier.hasPrefix("env.") {
+                    } else if !identifier.hasPrefix("env.") && !identifier.hasPrefix("secrets.") {
                         throw Document.LoadError(file: file, location: "/tasks/\(index)\(where_)",
-                                                 message: "${\(expression)}: unknown reference (workflow.input.KEY, env.NAME or TASK.json.PATH)")
+                                                 message: "${\(expression)}: unknown reference (workflow.input.KEY, env.NAME, secrets.NAME or TASK.json.PATH)")
                     }
                 }
             }

@@ -4,6 +4,8 @@ import Foundation
 /// `${TASK.json.PATH}` (a dotted path into an earlier task's JSON body or stdout), with an
 /// optional fallback `${…|fallback}` and flags `${encoding=url;…}` (`url`, `html`, `plain`).
 ///
+/// `${secrets.NAME}` is left in place: executors resolve it when they act (see `SecretStore`).
+///
 /// Substitution is one pass over the template text: a value that itself contains `${…}` is
 /// inserted as is, never expanded again, so an input cannot inject templates.
 public struct TemplateContext: Sendable {
@@ -104,6 +106,10 @@ public enum Template {
 
     private static func evaluate(_ expression: String, _ context: TemplateContext) throws(TemplateError) -> (value: JSONValue, text: String) {
         let (encoding, identifier, fallback) = parse(expression)
+        if identifier.hasPrefix("secrets.") {
+            // Left for the executor to resolve at the last moment, so no value is ever stored.
+            return (.string("${\(identifier)}"), "${\(identifier)}")
+        }
         var value: JSONValue?
         if identifier.hasPrefix("workflow.input.") {
             value = context.input[String(identifier.dropFirst("workflow.input.".count))]

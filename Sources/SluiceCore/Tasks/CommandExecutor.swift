@@ -7,10 +7,12 @@ import Foundation
 public struct CommandExecutor: TaskExecutor {
     public let allowed: Bool
     public let maxOutputBytes: Int
+    public let secrets: SecretStore
 
-    public init(allowed: Bool, maxOutputBytes: Int = 64 * 1024) {
+    public init(allowed: Bool, maxOutputBytes: Int = 64 * 1024, secrets: SecretStore = SecretStore()) {
         self.allowed = allowed
         self.maxOutputBytes = maxOutputBytes
+        self.secrets = secrets
     }
 
     /// Output collected from one pipe, capped.
@@ -51,11 +53,17 @@ public struct CommandExecutor: TaskExecutor {
         guard let payload = JSONValue(parsing: job.payload), case let .array(items)? = payload["command"], !items.isEmpty else {
             return fail("States.Runtime", "cli task needs a non-empty command list", retryable: false)
         }
+        // The recorded command keeps `${secrets.…}`; only the child sees the values.
         let argv = items.map(\.plainText)
+        let resolved: [String]
+        do { resolved = try argv.map { try secrets.resolve($0) } } catch {
+            return fail("Sluice.MissingSecret", "\(error)", retryable: false)
+        }
+        let store = secrets
         let timeout: Double = { if case let .number(n)? = payload["timeoutSeconds"] { return n } else { return 60 } }()
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.resolve(argv[0]))
-        process.arguments = Array(argv.dropFirst())
+        process.executableURL = URL(fileURLWithPath: Self.resolve(resolved[0]))
+        process.arguments = Array(resolved.dropFirst())
         process.standardInput = FileHandle.nullDevice
         let stdout = Pipe(), stderr = Pipe()
         process.standardOutput = stdout
@@ -82,7 +90,7 @@ public struct CommandExecutor: TaskExecutor {
                 let code = Int(process.terminationStatus)
                 let record = JSONText.object([
                     "command": .raw(JSONValue.array(argv.map(JSONValue.string)).text), "exitCode": .int(code),
-                    "stdout": .string(out.text), "stderr": .string(err.text),
+                    "stdout": .string(store.scrub(out.text)), "stderr": .string(store.scrub(err.text)),
                     "truncated": .bool(out.truncated || err.truncated), "durationMs": .int(Int((finished - started) * 1000)),
                 ])
                 if timedOut.isSet {
@@ -94,7 +102,7 @@ public struct CommandExecutor: TaskExecutor {
                 } else {
                     let how = process.terminationReason == .exit ? "exited with \(code)" : "killed by signal \(code)"
                     completion(TaskOutcome(job: job, result: .failed(error: "Sluice.Command.ExitCode.\(code)",
-                                                                     cause: "\(argv[0]) \(how): \(String(err.text.suffix(512)))",
+                                                                     cause: "\(argv[0]) \(how): \(String(store.scrub(err.text).suffix(512)))",
                                                                      retryable: true, retryAfter: nil),
                                            startedAt: started, finishedAt: finished, record: record))
                 }

@@ -15,12 +15,14 @@ import SluiceHTTP
 public struct HTTPExecutor: TaskExecutor {
     public let client: CurlMultiClient
     public let metrics: EngineMetrics?
+    public let secrets: SecretStore
     /// Response bytes kept in the output and history.
     public let maxBodyBytes: Int
 
-    public init(client: CurlMultiClient, metrics: EngineMetrics? = nil, maxBodyBytes: Int = 256 * 1024) {
+    public init(client: CurlMultiClient, metrics: EngineMetrics? = nil, secrets: SecretStore = SecretStore(), maxBodyBytes: Int = 256 * 1024) {
         self.client = client
         self.metrics = metrics
+        self.secrets = secrets
         self.maxBodyBytes = maxBodyBytes
     }
 
@@ -40,12 +42,27 @@ public struct HTTPExecutor: TaskExecutor {
                                    startedAt: started, finishedAt: started))
             return
         }
+        // Secrets go into the request sent, never into what is recorded (`payload.request` keeps the placeholders).
+        var sent = payload.request
+        do {
+            sent.url = try secrets.resolve(sent.url)
+            sent.headers = try sent.headers.map { ($0.name, try secrets.resolve($0.value)) }
+            if let body = sent.body, let text = String(bytes: body, encoding: .utf8), text.contains("${secrets.") {
+                sent.body = Array(try secrets.resolve(text).utf8)
+            }
+        } catch {
+            completion(TaskOutcome(job: job, result: .failed(error: "Sluice.MissingSecret", cause: "\(error)", retryable: false, retryAfter: nil),
+                                   startedAt: started, finishedAt: Date().timeIntervalSince1970))
+            return
+        }
         let metrics = metrics
-        client.perform(payload.request) { result in
+        let store = secrets
+        client.perform(sent) { result in
             let finished = Date().timeIntervalSince1970
             switch result {
-            case let .success(response):
+            case var .success(response):
                 metrics?.recordHTTP(statusClass: "\(response.status / 100)xx")
+                if !store.values.isEmpty { response.body = Array(store.scrub(String(decoding: response.body, as: UTF8.self)).utf8) }
                 let record = Self.record(payload.request, response: response)
                 let ok = payload.success.map { $0.contains(response.status) } ?? (200..<300).contains(response.status)
                 if ok {

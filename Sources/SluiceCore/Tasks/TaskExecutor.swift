@@ -20,10 +20,10 @@ public struct ExecutorRegistry: Sendable {
     /// The built-ins plus `http` on a curl multi client (one I/O thread for every request).
     /// `cli` runs commands only when `allowCommands` is set.
     public static func standard(metrics: EngineMetrics? = nil, httpClient: CurlMultiClient = CurlMultiClient(),
-                                allowCommands: Bool = false) -> ExecutorRegistry {
+                                allowCommands: Bool = false, secrets: SecretStore = SecretStore()) -> ExecutorRegistry {
         var registry = ExecutorRegistry()
-        registry.register("http", HTTPExecutor(client: httpClient, metrics: metrics))
-        registry.register("cli", CommandExecutor(allowed: allowCommands))
+        registry.register("http", HTTPExecutor(client: httpClient, metrics: metrics, secrets: secrets))
+        registry.register("cli", CommandExecutor(allowed: allowCommands, secrets: secrets))
         return registry
     }
 

@@ -1,0 +1,74 @@
+import Foundation
+
+/// Secrets that templates reference as `${secrets.NAME}`. They are resolved only inside the
+/// executor, at the moment of the request or command: payloads, history, logs and API output
+/// keep the `${secrets.NAME}` placeholder, and any echo of a value in a response or output is
+/// replaced by `[redacted]` before it is recorded.
+public struct SecretStore: Sendable {
+    public let values: [String: String]
+
+    public init(values: [String: String] = [:]) { self.values = values }
+
+    public enum LoadError: Error, CustomStringConvertible {
+        case unreadable(String)
+        case malformed(file: String, line: Int)
+
+        public var description: String {
+            switch self {
+            case let .unreadable(file): return "\(file): cannot read the secrets file"
+            case let .malformed(file, line): return "\(file):\(line): expected NAME=value"
+            }
+        }
+    }
+
+    /// A file of `NAME=value` lines (or a JSON object), plus environment variables named
+    /// `SLUICE_SECRET_NAME`.
+    public static func load(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> SecretStore {
+        var values: [String: String] = [:]
+        for (key, value) in environment where key.hasPrefix("SLUICE_SECRET_") { values[String(key.dropFirst(14))] = value }
+        if let file {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw LoadError.unreadable(file) }
+            if let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] {
+                for (key, value) in object { values[key] = value as? String ?? "\(value)" }
+            } else {
+                for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                    let trimmed = line.trimmingCharacters(in: .whitespaces)
+                    if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
+                    guard let equals = trimmed.firstIndex(of: "=") else { throw LoadError.malformed(file: file, line: number + 1) }
+                    values[String(trimmed[..<equals])] = String(trimmed[trimmed.index(after: equals)...])
+                }
+            }
+        }
+        return SecretStore(values: values)
+    }
+
+    public struct MissingSecret: Error, CustomStringConvertible {
+        public let name: String
+        public var description: String { "no secret named \(name) (add it to the secrets file or set SLUICE_SECRET_\(name))" }
+    }
+
+    /// Replaces `${secrets.NAME}` in `text`.
+    public func resolve(_ text: String) throws(MissingSecret) -> String {
+        guard text.contains("${secrets.") else { return text }
+        var out = ""
+        var rest = text[...]
+        while let start = rest.range(of: "${secrets.") {
+            out += rest[..<start.lowerBound]
+            guard let end = rest[start.upperBound...].firstIndex(of: "}") else { break }
+            let name = String(rest[start.upperBound..<end])
+            guard let value = values[name] else { throw MissingSecret(name: name) }
+            out += value
+            rest = rest[rest.index(after: end)...]
+        }
+        return out + rest
+    }
+
+    /// Replaces every secret value found in `text` with `[redacted]`.
+    public func scrub(_ text: String) -> String {
+        var result = text
+        for value in values.values where value.count >= 4 && result.contains(value) {
+            result = result.replacingOccurrences(of: value, with: "[redacted]")
+        }
+        return result
+    }
+}
