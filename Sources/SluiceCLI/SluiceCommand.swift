@@ -7,7 +7,7 @@ struct SluiceCommand: AsyncParsableCommand {
         abstract: "A workflow manager for one host: workflows, queue and history in one SQLite file.",
         version: SluiceVersion.string,
         subcommands: [ServeCommand.self, ServerCommand.self, WorkerCommand.self, ValidateCommand.self, MigrateCommand.self, ScanCommand.self, SubmitCommand.self,
-                      StatusCommand.self, ListCommand.self, CancelCommand.self, QueuesCommand.self, HealthCommand.self,
+                      StatusCommand.self, ListCommand.self, CancelCommand.self, ResumeCommand.self, DefinitionsCommand.self, RunCommand.self, QueuesCommand.self, HealthCommand.self,
                       BenchCommand.self]
     )
 }

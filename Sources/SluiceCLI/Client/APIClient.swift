@@ -64,6 +64,24 @@ struct APIClient {
         }
     }
 
+    /// Sends a raw text body (definition uploads).
+    func sendText(_ method: String, _ path: String, text: String, contentType: String) async -> Reply {
+        guard let url = URL(string: base.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + path) else {
+            fail("bad server URL \(base)", code: ClientExit.refused)
+        }
+        var request = URLRequest(url: url)
+        request.httpMethod = method
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        request.setValue(contentType, forHTTPHeaderField: "Content-Type")
+        request.httpBody = Data(text.utf8)
+        do {
+            let (data, response) = try await URLSession.shared.data(for: request)
+            return Reply(status: (response as? HTTPURLResponse)?.statusCode ?? 0, data: data)
+        } catch {
+            fail("cannot reach \(base): \(error.localizedDescription)", code: ClientExit.unreachable)
+        }
+    }
+
     /// The reply, or exit with the API's error message and a fitting code.
     func expect(_ reply: Reply, _ accepted: Set<Int>) -> Reply {
         if accepted.contains(reply.status) { return reply }

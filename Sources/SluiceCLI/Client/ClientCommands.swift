@@ -187,3 +187,51 @@ struct HealthCommand: AsyncParsableCommand {
         if reply.status != 200 { throw ExitCode(ClientExit.failed) }
     }
 }
+
+struct ResumeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "resume", abstract: "Run a failed or cancelled execution again from where it failed, or --from a task.")
+
+    @OptionGroup var server: ServerOptions
+    @Argument(help: "Execution id.") var id: String
+    @Option(help: "Task to restart at.") var from: String?
+    @Flag(help: "Wait until it finishes; exit 0 only if it succeeded.") var wait = false
+
+    func run() async throws {
+        let client = server.client
+        var body: [String: Any] = [:]
+        body["from"] = from
+        let reply = client.expect(await client.send("POST", "/v1/executions/\(id)/resume", body: body), [200])
+        if wait { try await follow(client: client, id: id, json: server.json, progress: false) }
+        print(server.json ? reply.text : describe(reply.object))
+    }
+}
+
+struct DefinitionsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "definitions", abstract: "List definitions, show one, or upload a file as a new version.")
+
+    @OptionGroup var server: ServerOptions
+    @Argument(help: "A name to show (with --version), or nothing to list.") var name: String?
+    @Option(help: "Version to show (default latest).") var version: String?
+    @Option(help: "Upload this workflow file (JSON or YAML).") var upload: String?
+
+    func run() async throws {
+        let client = server.client
+        if let upload {
+            guard let text = try? String(contentsOfFile: upload, encoding: .utf8) else { fail("cannot read \(upload)", code: ClientExit.refused) }
+            let reply = client.expect(await client.sendText("POST", "/v1/definitions", text: text,
+                                                            contentType: upload.hasSuffix(".json") ? "application/json" : "application/yaml"), [200, 201])
+            print(server.json ? reply.text : "\(reply.object["name"] as? String ?? "") version \(reply.object["version"] as? Int ?? 0)\(reply.status == 200 ? " (unchanged)" : "")")
+            return
+        }
+        if let name {
+            let reply = client.expect(await client.send("GET", "/v1/definitions/\(name)/\(version ?? "latest")"), [200])
+            print(server.json ? reply.text : (reply.object["source"] as? String ?? ""))
+            return
+        }
+        let reply = client.expect(await client.send("GET", "/v1/definitions"), [200])
+        if server.json { print(reply.text); return }
+        for definition in reply.object["definitions"] as? [[String: Any]] ?? [] {
+            print("\(definition["name"] as? String ?? "")  v\(definition["version"] as? Int ?? 0)  \(definition["dialect"] as? String ?? "")  \(definition["createdAt"] as? String ?? "")")
+        }
+    }
+}
