@@ -7,10 +7,7 @@ public final class Scheduler: @unchecked Sendable {
     private let engine: Engine
     private let schedules: [ScheduleDefinition]
     private let role: String
-    private let condition = NSCondition()
-    private var stopping = false
-    private var stopped = false
-    private var thread: Thread?
+    private let loop = TimedLoop(name: "sluice-scheduler")
 
     public init(engine: Engine, schedules: [ScheduleDefinition], role: String) {
         self.engine = engine
@@ -20,19 +17,37 @@ public final class Scheduler: @unchecked Sendable {
 
     public func start() {
         guard !schedules.isEmpty else { return }
-        let thread = Thread { [self] in loop() }
-        thread.name = "sluice-scheduler"
-        self.thread = thread
-        thread.start()
+        var next: [Date?] = []
+        var settled = false
+        var nextBeat = 0.0
+        let ttl = 60.0
+        loop.start { [self] in
+            if !settled {
+                // Runs missed while no process was up, by each schedule's policy.
+                let now = Date()
+                for schedule in schedules {
+                    let last = (try? engine.store.latestMarker(scope: schedule.scope)).flatMap { $0 }.flatMap { try? Date($0, strategy: .iso8601) }
+                    report(schedule, try? Self.fire(schedule, at: Self.missed(schedule, lastFired: last, now: now), store: engine.store))
+                    next.append(schedule.cron.next(after: now))
+                }
+                settled = true
+            }
+            let now = Date()
+            for (index, schedule) in schedules.enumerated() {
+                guard let due = next[index], due <= now else { continue }
+                report(schedule, try? Self.fire(schedule, at: [due], store: engine.store))
+                next[index] = schedule.cron.next(after: due)
+            }
+            if now.timeIntervalSince1970 >= nextBeat {
+                try? engine.store.beat([Heartbeat(component: "\(role).scheduler", ttl: ttl, info: "schedules=\(schedules.count)")],
+                                       owner: engine.owner, now: now.timeIntervalSince1970)
+                nextBeat = now.timeIntervalSince1970 + ttl / 3
+            }
+            return min(next.compactMap { $0?.timeIntervalSince1970 }.min() ?? nextBeat, nextBeat)
+        }
     }
 
-    public func stop() {
-        condition.lock()
-        stopping = true
-        condition.broadcast()
-        while thread != nil && !stopped { condition.wait() }
-        condition.unlock()
-    }
+    public func stop() { loop.stop() }
 
     /// The missed fire times to run now, by policy: none, the latest, or all (the newest
     /// `maxCatchUp` of them). With no run ever recorded nothing counts as missed.
@@ -51,42 +66,6 @@ public final class Scheduler: @unchecked Sendable {
         guard !times.isEmpty else { return [] }
         return try store.startMarked(times.map { (scope: schedule.scope, key: ScheduleDefinition.key($0), submission: schedule.submission(for: $0)) },
                                      now: Date().timeIntervalSince1970)
-    }
-
-    private func loop() {
-        let now = Date()
-        var next: [Date?] = []
-        for schedule in schedules {
-            let last = (try? engine.store.latestMarker(scope: schedule.scope)).flatMap { $0 }.flatMap { try? Date($0, strategy: .iso8601) }
-            let catchUp = Self.missed(schedule, lastFired: last, now: now)
-            report(schedule, try? Self.fire(schedule, at: catchUp, store: engine.store))
-            next.append(schedule.cron.next(after: now))
-        }
-        var nextBeat = 0.0
-        let ttl = 60.0
-        while true {
-            let now = Date()
-            for (index, schedule) in schedules.enumerated() {
-                guard let due = next[index], due <= now else { continue }
-                report(schedule, try? Self.fire(schedule, at: [due], store: engine.store))
-                next[index] = schedule.cron.next(after: due)
-            }
-            if now.timeIntervalSince1970 >= nextBeat {
-                try? engine.store.beat([Heartbeat(component: "\(role).scheduler", ttl: ttl, info: "schedules=\(schedules.count)")],
-                                       owner: engine.owner, now: now.timeIntervalSince1970)
-                nextBeat = now.timeIntervalSince1970 + ttl / 3
-            }
-            let wake = min(next.compactMap { $0?.timeIntervalSince1970 }.min() ?? nextBeat, nextBeat)
-            condition.lock()
-            if !stopping { condition.wait(until: Date(timeIntervalSince1970: wake)) }
-            if stopping {
-                stopped = true
-                condition.broadcast()
-                condition.unlock()
-                return
-            }
-            condition.unlock()
-        }
     }
 
     private func report(_ schedule: ScheduleDefinition, _ started: [String?]?) {

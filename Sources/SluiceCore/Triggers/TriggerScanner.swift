@@ -17,10 +17,7 @@ public final class TriggerScanner: @unchecked Sendable {
     private let engine: Engine
     private let triggers: [TriggerDefinition]
     private let role: String
-    private let condition = NSCondition()
-    private var stopping = false
-    private var stopped = false
-    private var thread: Thread?
+    private let loop = TimedLoop(name: "sluice-scanner")
 
     public init(engine: Engine, triggers: [TriggerDefinition], role: String) {
         self.engine = engine
@@ -30,19 +27,28 @@ public final class TriggerScanner: @unchecked Sendable {
 
     public func start() {
         guard !triggers.isEmpty else { return }
-        let thread = Thread { [self] in loop() }
-        thread.name = "sluice-scanner"
-        self.thread = thread
-        thread.start()
+        // Interval triggers scan at once on start; cron triggers wait for their first time.
+        var next = triggers.map { $0.cron == nil ? 0 : Self.nextRun($0, after: Date()) }
+        var nextBeat = 0.0
+        let ttl = max(15, (triggers.map(\.interval).max() ?? 10) * 3)
+        loop.start { [self] in
+            let now = Date().timeIntervalSince1970
+            for (index, trigger) in triggers.enumerated() where now >= next[index] {
+                let report = Self.pass(trigger, store: engine.store, now: now)
+                if !report.started.isEmpty { engine.noteJobsAdded() }
+                for error in report.errors { FileHandle.standardError.write(Data("sluice: trigger \(trigger.name): \(error)\n".utf8)) }
+                next[index] = Self.nextRun(trigger, after: Date())
+            }
+            if now >= nextBeat {
+                try? engine.store.beat([Heartbeat(component: "\(role).scanner", ttl: ttl, info: "triggers=\(triggers.count)")],
+                                       owner: engine.owner, now: now)
+                nextBeat = now + ttl / 3
+            }
+            return min(next.min() ?? now + 1, nextBeat)
+        }
     }
 
-    public func stop() {
-        condition.lock()
-        stopping = true
-        condition.broadcast()
-        while thread != nil && !stopped { condition.wait() }
-        condition.unlock()
-    }
+    public func stop() { loop.stop() }
 
     /// One pass of one trigger: what the scan thread does each interval.
     @discardableResult
@@ -77,36 +83,5 @@ public final class TriggerScanner: @unchecked Sendable {
             return cron.next(after: date)?.timeIntervalSince1970 ?? date.timeIntervalSince1970 + 86400
         }
         return date.timeIntervalSince1970 + trigger.interval
-    }
-
-    private func loop() {
-        // Interval triggers scan at once on start; cron triggers wait for their first time.
-        var next = triggers.map { $0.cron == nil ? 0 : Self.nextRun($0, after: Date()) }
-        var nextBeat = 0.0
-        let ttl = max(15, (triggers.map(\.interval).max() ?? 10) * 3)
-        while true {
-            let now = Date().timeIntervalSince1970
-            for (index, trigger) in triggers.enumerated() where now >= next[index] {
-                let report = Self.pass(trigger, store: engine.store, now: now)
-                if !report.started.isEmpty { engine.noteJobsAdded() }
-                for error in report.errors { FileHandle.standardError.write(Data("sluice: trigger \(trigger.name): \(error)\n".utf8)) }
-                next[index] = Self.nextRun(trigger, after: Date())
-            }
-            if now >= nextBeat {
-                try? engine.store.beat([Heartbeat(component: "\(role).scanner", ttl: ttl, info: "triggers=\(triggers.count)")],
-                                       owner: engine.owner, now: now)
-                nextBeat = now + ttl / 3
-            }
-            condition.lock()
-            let wake = min(next.min() ?? now + 1, nextBeat)
-            if !stopping { condition.wait(until: Date(timeIntervalSince1970: wake)) }
-            if stopping {
-                stopped = true
-                condition.broadcast()
-                condition.unlock()
-                return
-            }
-            condition.unlock()
-        }
     }
 }
