@@ -25,21 +25,36 @@ enum SyncModeArgument: String, ExpressibleByArgument, CaseIterable {
     var mode: SyncMode { self == .full ? .full : .normal }
 }
 
-/// Queue specs on the command line: `default:8,reports:2`.
-struct PoolList: ExpressibleByArgument {
+/// Queue specs on the command line: `default:8,reports:2`; a queue without `:N` takes the
+/// `--concurrency` value.
+struct PoolList: ExpressibleByArgument, CustomStringConvertible {
+    var description: String {
+        pools.map { unsized.contains($0.queue) ? $0.queue : "\($0.queue):\($0.concurrency)" }.joined(separator: ",")
+    }
+
     let pools: [EngineConfiguration.Pool]
+    /// Which queues named no concurrency of their own.
+    let unsized: Set<String>
+
+    func with(defaultConcurrency: Int?) -> [EngineConfiguration.Pool] {
+        guard let defaultConcurrency else { return pools }
+        return pools.map { unsized.contains($0.queue) ? EngineConfiguration.Pool(queue: $0.queue, concurrency: defaultConcurrency) : $0 }
+    }
 
     init?(argument: String) {
         var pools: [EngineConfiguration.Pool] = []
+        var unsized: Set<String> = []
         for item in argument.split(separator: ",") {
             let parts = item.split(separator: ":")
             guard let name = parts.first, !name.isEmpty else { return nil }
             let concurrency = parts.count > 1 ? Int(parts[1]) : nil
             if parts.count > 1 && concurrency == nil { return nil }
+            if concurrency == nil { unsized.insert(String(name)) }
             pools.append(EngineConfiguration.Pool(queue: String(name), concurrency: concurrency ?? 8))
         }
         guard !pools.isEmpty else { return nil }
         self.pools = pools
+        self.unsized = unsized
     }
 }
 

@@ -9,8 +9,13 @@ import SluiceCore
 
 /// Options of the processes that run an engine.
 struct EngineOptions: ParsableArguments {
-    @Option(name: .long, help: "Queues to work and their concurrency, e.g. default:8,reports:2.")
-    var queues: PoolList = PoolList(argument: "default:8")!
+    @Option(name: .long, help: "Queues to work and their concurrency, e.g. default:8,reports:2 (or names only, with --concurrency).")
+    var queues: PoolList = PoolList(argument: "default")!
+
+    @Option(name: .long, help: "Task bodies at once for each queue listed without its own :N (default 8).")
+    var concurrency: Int?
+
+    var pools: [EngineConfiguration.Pool] { queues.with(defaultConcurrency: concurrency) }
 
     @Option(name: .long, help: "Seconds a claimed job stays leased before another process may take it.")
     var leaseSeconds: Double = 30
@@ -63,7 +68,7 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var listen: ListenOptions
 
     func run() async throws {
-        try await runProcess(role: "serve", database: database, engine: engine, pools: engine.queues.pools, api: listen.configuration())
+        try await runProcess(role: "serve", database: database, engine: engine, pools: engine.pools, api: listen.configuration())
     }
 }
 
@@ -86,7 +91,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @OptionGroup var engine: EngineOptions
 
     func run() async throws {
-        try await runProcess(role: "worker", database: database, engine: engine, pools: engine.queues.pools, api: nil)
+        try await runProcess(role: "worker", database: database, engine: engine, pools: engine.pools, api: nil)
     }
 }
 
