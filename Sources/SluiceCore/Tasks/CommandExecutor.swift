@@ -2,7 +2,7 @@ import Foundation
 
 /// Runs `cli` tasks: `{"command": [program, args…], "timeoutSeconds": N}` — an argv, never a
 /// shell. Stdout and stderr are kept up to a cap (with a truncated flag), the exit code
-/// recorded; a child still running at its timeout gets SIGTERM, then SIGKILL two seconds later.
+/// recorded; a child still running at its timeout is killed (SIGKILL).
 /// Off unless the server was started with `--allow-commands`.
 public struct CommandExecutor: TaskExecutor {
     public let allowed: Bool
@@ -72,8 +72,10 @@ public struct CommandExecutor: TaskExecutor {
         let readers = DispatchGroup()
         for (pipe, capture) in [(stdout, out), (stderr, err)] {
             readers.enter()
-            // A reader per pipe drains it to the end, so a chatty child never blocks on a full pipe.
-            DispatchQueue.global().async {
+            // A reader thread per pipe drains it to the end, so a chatty child never blocks on a
+            // full pipe. Threads of their own: blocking reads on Dispatch's global queue starve
+            // it, and the timeout timer below then fires seconds late.
+            Thread.detachNewThread {
                 let handle = pipe.fileHandleForReading
                 while true {
                     let chunk = handle.availableData
@@ -88,8 +90,10 @@ public struct CommandExecutor: TaskExecutor {
             readers.notify(queue: .global()) {
                 let finished = Date().timeIntervalSince1970
                 let code = Int(process.terminationStatus)
+                let signalled = process.terminationReason == .uncaughtSignal
                 let record = JSONText.object([
-                    "command": .raw(JSONValue.array(argv.map(JSONValue.string)).text), "exitCode": .int(code),
+                    "command": .raw(JSONValue.array(argv.map(JSONValue.string)).text),
+                    "exitCode": signalled ? .null : .int(code), "signal": signalled ? .int(code) : .null,
                     "stdout": .string(store.scrub(out.text)), "stderr": .string(store.scrub(err.text)),
                     "truncated": .bool(out.truncated || err.truncated), "durationMs": .int(Int((finished - started) * 1000)),
                 ])
@@ -114,11 +118,12 @@ public struct CommandExecutor: TaskExecutor {
             return fail("Sluice.Command.NotStarted", "cannot start \(argv[0]): \(error.localizedDescription)", retryable: false)
         }
         let pid = process.processIdentifier
+        // SIGKILL, not SIGTERM: the child inherits the signal mask of the Dispatch thread that
+        // spawned it, where SIGTERM is blocked, so a polite signal would be ignored.
         DispatchQueue.global().asyncAfter(deadline: .now() + timeout) {
             guard process.isRunning else { return }
             timedOut.set()
-            kill(pid, SIGTERM)
-            DispatchQueue.global().asyncAfter(deadline: .now() + 2) { if process.isRunning { kill(pid, SIGKILL) } }
+            kill(pid, SIGKILL)
         }
     }
 
