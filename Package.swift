@@ -35,6 +35,8 @@ let package = Package(
         .target(name: "CurlShim", dependencies: ["CCurl"]),
         /// HTTP over libcurl's multi interface on one I/O thread.
         .target(name: "SluiceHTTP", dependencies: ["CCurl", "CurlShim"]),
+        /// The Amazon States Language, pure: no I/O, no dependencies.
+        .target(name: "SluiceStates"),
         .executableTarget(name: "EmbedMigrationsTool", path: "Sources/EmbedMigrationsTool"),
         .plugin(
             name: "EmbedMigrations",
@@ -68,6 +70,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .testTarget(name: "SluiceStatesTests", dependencies: ["SluiceStates"]),
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore", "SluiceSQLite", "SluiceHTTP"]),
         .testTarget(name: "SluiceAPITests", dependencies: [
             "SluiceAPI", "SluiceCore",
