@@ -8,7 +8,7 @@ public struct DefinitionError: Error, Sendable, Equatable, CustomStringConvertib
 }
 
 /// A parsed, validated state machine. The states this build runs: Pass, Choice, Wait, Succeed,
-/// Fail. Task, Parallel and Map are refused at validation until they are implemented.
+/// Fail, Parallel, Map (inline). Task is refused at validation until the engine runs it.
 public struct StateMachine: Sendable {
     public let startAt: String
     let states: [String: State]
@@ -20,6 +20,21 @@ public struct StateMachine: Sendable {
         case wait(seconds: Double?, secondsPath: JSONPath?, timestamp: String?, timestampPath: JSONPath?)
         case succeed
         case fail(error: String?, errorPath: String?, cause: String?, causePath: String?)
+        case parallel(branches: [StateMachine])
+        case map(processor: StateMachine, itemsPath: JSONPath?, itemSelector: JSON?, maxConcurrency: Int?, maxConcurrencyPath: JSONPath?)
+    }
+
+    struct Retrier: @unchecked Sendable {
+        let errors: [String]
+        let maxAttempts: Int
+        let intervalSeconds: Double
+        let backoffRate: Double
+    }
+
+    struct Catcher: @unchecked Sendable {
+        let errors: [String]
+        let next: String
+        let resultPath: JSONPath??
     }
 
     struct State: @unchecked Sendable {
@@ -31,6 +46,9 @@ public struct StateMachine: Sendable {
         let outputPath: JSONPath??
         let resultPath: JSONPath??
         let parameters: JSON?
+        let resultSelector: JSON?
+        let retry: [Retrier]
+        let catchers: [Catcher]
     }
 
     static let common: Set<String> = ["Type", "Comment", "Next", "End", "InputPath", "OutputPath"]
@@ -49,7 +67,7 @@ public struct StateMachine: Sendable {
         for (name, body) in pairs { states[name] = try Self.parseState(name, body) }
         guard states[start] != nil else { throw DefinitionError(pointer: "/StartAt", message: "names no state: \(start)") }
         for state in states.values {
-            var targets = state.next.map { [$0] } ?? []
+            var targets = (state.next.map { [$0] } ?? []) + state.catchers.map(\.next)
             if case let .choice(rules, defaultNext) = state.kind { targets += rules.map(\.1) + (defaultNext.map { [$0] } ?? []) }
             for target in targets where states[target] == nil {
                 throw DefinitionError(pointer: "/States/\(state.name)", message: "Next names no state: \(target)")
@@ -101,8 +119,36 @@ public struct StateMachine: Sendable {
             allowed = ["Type", "Comment", "Error", "ErrorPath", "Cause", "CausePath"]
             func text(_ key: String) -> String? { if case let .string(s)? = body[key] { return s } else { return nil } }
             kind = .fail(error: text("Error"), errorPath: text("ErrorPath"), cause: text("Cause"), causePath: text("CausePath"))
+        case "Parallel":
+            allowed.formUnion(["Branches", "ResultPath", "ResultSelector", "Parameters", "Retry", "Catch"])
+            guard case let .array(items)? = body["Branches"], !items.isEmpty else { throw DefinitionError(pointer: "\(pointer)/Branches", message: "required") }
+            var branches: [StateMachine] = []
+            for (i, item) in items.enumerated() {
+                do { branches.append(try StateMachine(item)) } catch {
+                    throw DefinitionError(pointer: "\(pointer)/Branches/\(i)\(error.pointer)", message: error.message)
+                }
+            }
+            kind = .parallel(branches: branches)
+        case "Map":
+            allowed.formUnion(["ItemProcessor", "Iterator", "ItemsPath", "ItemSelector", "Parameters", "MaxConcurrency", "MaxConcurrencyPath",
+                               "ResultPath", "ResultSelector", "Retry", "Catch", "Label", "ToleratedFailurePercentage", "ToleratedFailureCount"])
+            let key = body["ItemProcessor"] != nil ? "ItemProcessor" : "Iterator"
+            guard var processorJSON = body[key] else { throw DefinitionError(pointer: "\(pointer)/ItemProcessor", message: "required") }
+            // DISTRIBUTED runs the same way here when the items come from the input (no ItemReader).
+            if case let .object(pairs) = processorJSON { processorJSON = .object(pairs.filter { $0.0 != "ProcessorConfig" }) }
+            let processor: StateMachine
+            do { processor = try StateMachine(processorJSON) } catch {
+                throw DefinitionError(pointer: "\(pointer)/\(key)\(error.pointer)", message: error.message)
+            }
+            var itemsPath: JSONPath?
+            if case let .string(text)? = body["ItemsPath"] { itemsPath = try path(.string(text), "\(pointer)/ItemsPath") ?? nil }
+            var concurrencyPath: JSONPath?
+            if case let .string(text)? = body["MaxConcurrencyPath"] { concurrencyPath = try path(.string(text), "\(pointer)/MaxConcurrencyPath") ?? nil }
+            let concurrency = body["MaxConcurrency"]?.number.map { Int($0) }
+            kind = .map(processor: processor, itemsPath: itemsPath, itemSelector: body["ItemSelector"] ?? body["Parameters"],
+                        maxConcurrency: concurrency, maxConcurrencyPath: concurrencyPath)
         default:
-            throw DefinitionError(pointer: "\(pointer)/Type", message: "state type '\(type)' is not supported by this build (Pass, Choice, Wait, Succeed, Fail)")
+            throw DefinitionError(pointer: "\(pointer)/Type", message: "state type '\(type)' is not supported by this build (Pass, Choice, Wait, Succeed, Fail, Parallel, Map)")
         }
         for (key, _) in pairs where !allowed.contains(key) {
             throw DefinitionError(pointer: "\(pointer)/\(key)", message: "unknown field for a \(type) state")
@@ -113,10 +159,33 @@ public struct StateMachine: Sendable {
         if case .choice = kind {} else if case .succeed = kind {} else if case .fail = kind {} else if next == nil && !end {
             throw DefinitionError(pointer: pointer, message: "needs Next or End")
         }
+        var retry: [Retrier] = []
+        if case let .array(items)? = body["Retry"] {
+            for (i, item) in items.enumerated() {
+                guard case let .array(names)? = item["ErrorEquals"], !names.isEmpty else {
+                    throw DefinitionError(pointer: "\(pointer)/Retry/\(i)/ErrorEquals", message: "required")
+                }
+                retry.append(Retrier(errors: names.compactMap { if case let .string(s) = $0 { return s } else { return nil } },
+                                     maxAttempts: Int(item["MaxAttempts"]?.number ?? 3), intervalSeconds: item["IntervalSeconds"]?.number ?? 1,
+                                     backoffRate: item["BackoffRate"]?.number ?? 2))
+            }
+        }
+        var catchers: [Catcher] = []
+        if case let .array(items)? = body["Catch"] {
+            for (i, item) in items.enumerated() {
+                guard case let .array(names)? = item["ErrorEquals"], !names.isEmpty, case let .string(target)? = item["Next"] else {
+                    throw DefinitionError(pointer: "\(pointer)/Catch/\(i)", message: "needs ErrorEquals and Next")
+                }
+                catchers.append(Catcher(errors: names.compactMap { if case let .string(s) = $0 { return s } else { return nil } }, next: target,
+                                        resultPath: try path(item["ResultPath"], "\(pointer)/Catch/\(i)/ResultPath")))
+            }
+        }
+        let isMapOrPass: Bool = { if case .map = kind { return true }; if case .pass = kind { return true }; if case .parallel = kind { return true }; return false }()
         return State(name: name, kind: kind, next: next, end: end,
                      inputPath: try path(body["InputPath"], "\(pointer)/InputPath"),
                      outputPath: try path(body["OutputPath"], "\(pointer)/OutputPath"),
                      resultPath: try path(body["ResultPath"], "\(pointer)/ResultPath"),
-                     parameters: body["Parameters"])
+                     parameters: { if case .map = kind { return nil }; return isMapOrPass ? body["Parameters"] : nil }(),
+                     resultSelector: body["ResultSelector"], retry: retry, catchers: catchers)
     }
 }

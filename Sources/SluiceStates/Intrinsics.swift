@@ -196,6 +196,18 @@ enum Intrinsics {
             try count(1)
             guard case let .string(text) = args[0], let data = Data(base64Encoded: text) else { throw fail("expects base64 text") }
             return .string(String(decoding: data, as: UTF8.self))
+        case "States.Hash":
+            try count(2)
+            guard case let .string(text) = args[0], case let .string(algorithm) = args[1] else { throw fail("expects data and an algorithm name") }
+            let bytes = Array(text.utf8)
+            switch algorithm {
+            case "MD5": return .string(Digests.hex(Digests.md5(bytes)))
+            case "SHA-1": return .string(Digests.hex(Digests.sha1(bytes)))
+            case "SHA-256": return .string(Digests.hex(Digests.sha256(bytes)))
+            case "SHA-384": return .string(Digests.hex(Digests.sha512(bytes, variant384: true)))
+            case "SHA-512": return .string(Digests.hex(Digests.sha512(bytes)))
+            default: throw fail("unknown algorithm \(algorithm) (MD5, SHA-1, SHA-256, SHA-384, SHA-512)")
+            }
         case "States.UUID":
             return .string(UUID().uuidString.lowercased())
         case "States.Format":

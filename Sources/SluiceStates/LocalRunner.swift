@@ -26,7 +26,7 @@ public struct LocalRunner: Sendable {
             guard let state = machine.states[name] else { return .failed(error: "States.Runtime", cause: "no state \(name)") }
             let stateContext = context.setting("State", .object([("Name", .string(name))]))
             do {
-                switch try step(state, data, context: stateContext) {
+                switch try stepWithRetryAndCatch(state, data, context: stateContext) {
                 case let .next(target, output):
                     name = target
                     data = output
@@ -36,16 +36,54 @@ public struct LocalRunner: Sendable {
                     return .failed(error: error, cause: cause)
                 }
             } catch {
-                return .failed(error: error.error, cause: error.cause)
+                // A Fail state without Error fails with no error name; it travels as "".
+                return .failed(error: error.error.isEmpty ? nil : error.error, cause: error.cause)
             }
         }
         return .failed(error: "States.Runtime", cause: "more than \(maxTransitions) transitions")
+    }
+
+    /// ResultSelector, ResultPath, OutputPath, then the transition.
+    func finish(_ state: StateMachine.State, raw: JSON, result: JSON, context: JSON) throws(StatesError) -> Step {
+        var value = result
+        if let selector = state.resultSelector { value = try Processing.fill(selector, input: result, context: context) }
+        let placed = try Processing.place(value, into: raw, at: state.resultPath, state: state.name)
+        let output = try Processing.select(state.outputPath, placed, state: state.name, field: "OutputPath")
+        return state.end ? .end(output) : .next(state.next!, output)
     }
 
     enum Step {
         case next(String, JSON)
         case end(JSON)
         case fail(String?, String?)
+    }
+
+    /// Retry then Catch, as the spec orders them. `States.ALL` does not cover States.Runtime.
+    func stepWithRetryAndCatch(_ state: StateMachine.State, _ raw: JSON, context: JSON) throws(StatesError) -> Step {
+        var attempts: [Int] = Array(repeating: 0, count: state.retry.count)
+        while true {
+            let failure: StatesError
+            do {
+                return try step(state, raw, context: context)
+            } catch {
+                failure = error
+            }
+            if let index = state.retry.firstIndex(where: { Self.matches($0.errors, failure.error) }), attempts[index] < state.retry[index].maxAttempts {
+                attempts[index] += 1
+                continue  // The local runner does not sleep the interval.
+            }
+            if let catcher = state.catchers.first(where: { Self.matches($0.errors, failure.error) }) {
+                var info: [(String, JSON)] = [("Error", .string(failure.error))]
+                if let cause = failure.cause { info.append(("Cause", .string(cause))) }
+                let placed = try Processing.place(.object(info), into: raw, at: catcher.resultPath, state: state.name)
+                return .next(catcher.next, placed)
+            }
+            throw failure
+        }
+    }
+
+    static func matches(_ names: [String], _ error: String) -> Bool {
+        names.contains(error) || (names.contains("States.ALL") && error != "States.Runtime" && error != "States.DataLimitExceeded" && !error.isEmpty)
     }
 
     func step(_ state: StateMachine.State, _ raw: JSON, context: JSON) throws(StatesError) -> Step {
@@ -85,6 +123,40 @@ public struct LocalRunner: Sendable {
             return state.end ? .end(output) : .next(state.next!, output)
         case .succeed:
             return .end(try Processing.select(state.outputPath, input, state: state.name, field: "OutputPath"))
+        case let .parallel(branches):
+            var value = input
+            if let parameters = state.parameters { value = try Processing.fill(parameters, input: input, context: context) }
+            var results: [JSON] = []
+            for branch in branches {
+                switch LocalRunner(machine: branch).run(input: value, context: context) {
+                case let .succeeded(output): results.append(output)
+                case let .failed(error, cause): throw StatesError(error ?? "", cause)
+                }
+            }
+            return try finish(state, raw: raw, result: .array(results), context: context)
+        case let .map(processor, itemsPath, itemSelector, _, concurrencyPath):
+            if let concurrencyPath {
+                let value = concurrencyPath.evaluate(input)
+                guard case let .int(limit)? = value, limit >= 0 else {
+                    let shown: String = { if case let .string(s)? = value { return s }; return value?.description ?? "null" }()
+                    throw StatesError.runtime(state.name, "The MaxConcurrencyPath field refers to value \"\(shown)\" which is not a valid integer: \(concurrencyPath)")
+                }
+            }
+            let items = itemsPath.map { $0.evaluate(input) } ?? input
+            guard case let .array(values)? = items else {
+                throw StatesError.runtime(state.name, "Map's ItemsPath does not reference an array")
+            }
+            var results: [JSON] = []
+            for (index, item) in values.enumerated() {
+                let itemContext = context.setting("Map", .object([("Item", .object([("Index", .int(Int64(index))), ("Value", item)]))]))
+                var itemInput = item
+                if let itemSelector { itemInput = try Processing.fill(itemSelector, input: input, context: itemContext) }
+                switch LocalRunner(machine: processor).run(input: itemInput, context: itemContext) {
+                case let .succeeded(output): results.append(output)
+                case let .failed(error, cause): throw StatesError(error ?? "", cause)
+                }
+            }
+            return try finish(state, raw: raw, result: .array(results), context: context)
         case let .fail(error, errorPath, cause, causePath):
             func resolve(_ literal: String?, _ path: String?) throws(StatesError) -> String? {
                 if let literal { return literal }

@@ -1,0 +1,62 @@
+import Testing
+@testable import SluiceStates
+
+@Suite struct StateMachineTests {
+    @Test func definitionErrorsNameThePointer() {
+        let cases: [(String, String)] = [
+            (#"{"States": {"A": {"Type": "Pass", "End": true}}}"#, "/StartAt"),
+            (#"{"StartAt": "B", "States": {"A": {"Type": "Pass", "End": true}}}"#, "/StartAt"),
+            (#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Z"}}}"#, "/States/A"),
+            (#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true, "Colour": 1}}}"#, "/States/A/Colour"),
+            (#"{"StartAt": "A", "States": {"A": {"Type": "Teleport", "End": true}}}"#, "/States/A/Type"),
+            (#"{"StartAt": "A", "States": {"A": {"Type": "Choice", "Choices": [{"Variable": "$.x", "NumericWobbles": 1, "Next": "A"}]}}}"#, "/States/A/Choices/0/NumericWobbles"),
+            (#"{"StartAt": "A", "States": {"A": {"Type": "Parallel", "End": true, "Branches": [{"StartAt": "X", "States": {}}]}}}"#, "/States/A/Branches/0/States"),
+        ]
+        for (text, pointer) in cases {
+            do {
+                _ = try StateMachine(parsing: text)
+                Issue.record("accepted \(text)")
+            } catch {
+                #expect(error.pointer == pointer, "\(text): \(error)")
+            }
+        }
+    }
+
+    @Test func jsonParserKeepsIntegersOrderAndReportsTheOffset() throws {
+        let value = try JSONParser.parse(#"{"b": 1, "a": 1.0, "s": "\u00e9\n"}"#)
+        #expect(value.description == #"{"b":1,"a":1.0,"s":"é\n"}"#)
+        do {
+            _ = try JSONParser.parse(#"{"a": [1, 2}"#)
+            Issue.record("accepted bad JSON")
+        } catch {
+            #expect(error.offset == 11)
+        }
+    }
+
+    @Test func stringMatchesWildcardsAndEscapes() {
+        #expect(ChoiceRule.wildcard("log-2026.txt", "log-*.txt"))
+        #expect(!ChoiceRule.wildcard("log-2026.csv", "log-*.txt"))
+        #expect(ChoiceRule.wildcard("a*b", #"a\*b"#))
+        #expect(!ChoiceRule.wildcard("axb", #"a\*b"#))
+    }
+
+    @Test func retriesThenCatchesAndStatesAllDoesNotCatchRuntimeErrors() throws {
+        let caught = try StateMachine(parsing: """
+            {"StartAt": "P", "States": {
+              "P": {"Type": "Parallel", "Branches": [{"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Boom", "Cause": "why"}}}],
+                    "Retry": [{"ErrorEquals": ["Boom"], "MaxAttempts": 2}], "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Done", "ResultPath": "$.error"}], "Next": "Done"},
+              "Done": {"Type": "Succeed"}}}
+            """)
+        #expect(LocalRunner(machine: caught).run(input: .object([("x", .int(1))]))
+                == .succeeded(.object([("x", .int(1)), ("error", .object([("Error", .string("Boom")), ("Cause", .string("why"))]))])))
+        let runtime = try StateMachine(parsing: """
+            {"StartAt": "P", "States": {
+              "P": {"Type": "Parallel", "Branches": [{"StartAt": "W", "States": {"W": {"Type": "Pass", "InputPath": "$.missing", "End": true}}}],
+                    "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Done"}], "End": true},
+              "Done": {"Type": "Succeed"}}}
+            """)
+        guard case .failed("States.Runtime", _) = LocalRunner(machine: runtime).run(input: .object([])) else {
+            Issue.record("States.ALL caught a States.Runtime error"); return
+        }
+    }
+}
