@@ -45,7 +45,7 @@ let package = Package(
         ),
         .target(
             name: "SluiceCore",
-            dependencies: ["SluiceSQLite", "SluiceHTTP", .product(name: "Metrics", package: "swift-metrics"), .product(name: "Yams", package: "Yams")],
+            dependencies: ["SluiceSQLite", "SluiceHTTP", "SluiceStates", .product(name: "Metrics", package: "swift-metrics"), .product(name: "Yams", package: "Yams")],
             plugins: ["EmbedMigrations"]
         ),
         .target(

@@ -3,7 +3,7 @@ import Hummingbird
 import SluiceCore
 
 /// `/v1/definitions`: list (newest version of each), upload a new version (JSON, or YAML with
-/// `Content-Type: application/yaml`), get one by name and version or `latest`. Definitions are
+/// `Content-Type: application/yaml`; a States Language machine with `?name=`), get one by name and version or `latest`. Definitions are
 /// kept as the raw text the user sent; a changed upload becomes a new version, an identical
 /// one returns the existing version.
 struct DefinitionRoutes {
@@ -51,8 +51,13 @@ struct DefinitionRoutes {
         let definition: DefinitionSource
         do {
             let value = try Document.parse(text, file: "request body", yaml: yaml)
-            definition = try DefinitionCompiler.compile(text: text, value: value, file: "request body")
-        } catch {
+            // A States Language document has no name field: `?name=` gives it one.
+            let name = request.uri.queryParameters["name"].map(String.init)
+            if (value as? [String: Any])?["StartAt"] != nil && name == nil {
+                throw Document.LoadError(file: "request body", location: "", message: "a States Language definition needs ?name=NAME")
+            }
+            definition = try DefinitionCompiler.compile(text: text, value: value, file: "request body", name: name)
+        } catch let error as Document.LoadError {
             throw APIError(.badRequest, "invalid_definition", "\(error.location.isEmpty ? "" : "at \(error.location): ")\(error.message)")
         }
         let before = try engine.store.definition(name: definition.name, version: nil)?.version

@@ -12,6 +12,20 @@ public struct DefinitionError: Error, Sendable, Equatable, CustomStringConvertib
 public struct StateMachine: Sendable {
     public let startAt: String
     let states: [String: State]
+
+    /// Every Task state's resource, for a caller that must check it can run them.
+    public var resources: [(state: String, resource: String)] {
+        var found: [(String, String)] = []
+        for (name, state) in states {
+            switch state.kind {
+            case let .task(resource, _, _): found.append((name, resource))
+            case let .parallel(branches): for branch in branches { found += branch.resources.map { ("\(name)/\($0.state)", $0.resource) } }
+            case let .map(processor, _, _, _, _): found += processor.resources.map { ("\(name)/\($0.state)", $0.resource) }
+            default: break
+            }
+        }
+        return found
+    }
     public let raw: JSON
 
     enum Kind: @unchecked Sendable {
@@ -20,6 +34,7 @@ public struct StateMachine: Sendable {
         case wait(seconds: Double?, secondsPath: JSONPath?, timestamp: String?, timestampPath: JSONPath?)
         case succeed
         case fail(error: String?, errorPath: String?, cause: String?, causePath: String?)
+        case task(resource: String, timeoutSeconds: Double?, heartbeatSeconds: Double?)
         case parallel(branches: [StateMachine])
         case map(processor: StateMachine, itemsPath: JSONPath?, itemSelector: JSON?, maxConcurrency: Int?, maxConcurrencyPath: JSONPath?)
     }
@@ -29,6 +44,15 @@ public struct StateMachine: Sendable {
         let maxAttempts: Int
         let intervalSeconds: Double
         let backoffRate: Double
+        let maxDelaySeconds: Double?
+        let fullJitter: Bool
+
+        /// The wait before retry number `retry` (1-based).
+        func delay(retry: Int) -> Double {
+            var delay = intervalSeconds * pow(backoffRate, Double(max(0, retry - 1)))
+            if let maxDelaySeconds { delay = min(delay, maxDelaySeconds) }
+            return fullJitter ? Double.random(in: 0...delay) : delay
+        }
     }
 
     struct Catcher: @unchecked Sendable {
@@ -113,6 +137,12 @@ public struct StateMachine: Sendable {
             if case let .string(text)? = body["TimestampPath"] { timestampPath = try path(.string(text), "\(pointer)/TimestampPath") ?? nil }
             if case let .string(text)? = body["Timestamp"] { timestamp = text }
             kind = .wait(seconds: body["Seconds"]?.number, secondsPath: secondsPath, timestamp: timestamp, timestampPath: timestampPath)
+        case "Task":
+            allowed.formUnion(["Resource", "Parameters", "ResultSelector", "ResultPath", "Retry", "Catch", "TimeoutSeconds", "HeartbeatSeconds"])
+            guard case let .string(resource)? = body["Resource"], !resource.isEmpty else {
+                throw DefinitionError(pointer: "\(pointer)/Resource", message: "required")
+            }
+            kind = .task(resource: resource, timeoutSeconds: body["TimeoutSeconds"]?.number, heartbeatSeconds: body["HeartbeatSeconds"]?.number)
         case "Succeed":
             kind = .succeed
         case "Fail":
@@ -167,7 +197,8 @@ public struct StateMachine: Sendable {
                 }
                 retry.append(Retrier(errors: names.compactMap { if case let .string(s) = $0 { return s } else { return nil } },
                                      maxAttempts: Int(item["MaxAttempts"]?.number ?? 3), intervalSeconds: item["IntervalSeconds"]?.number ?? 1,
-                                     backoffRate: item["BackoffRate"]?.number ?? 2))
+                                     backoffRate: item["BackoffRate"]?.number ?? 2, maxDelaySeconds: item["MaxDelaySeconds"]?.number,
+                                     fullJitter: item["JitterStrategy"] == .string("FULL")))
             }
         }
         var catchers: [Catcher] = []
@@ -180,7 +211,12 @@ public struct StateMachine: Sendable {
                                         resultPath: try path(item["ResultPath"], "\(pointer)/Catch/\(i)/ResultPath")))
             }
         }
-        let isMapOrPass: Bool = { if case .map = kind { return true }; if case .pass = kind { return true }; if case .parallel = kind { return true }; return false }()
+        let isMapOrPass: Bool = {
+            switch kind {
+            case .map, .pass, .parallel, .task: return true
+            default: return false
+            }
+        }()
         return State(name: name, kind: kind, next: next, end: end,
                      inputPath: try path(body["InputPath"], "\(pointer)/InputPath"),
                      outputPath: try path(body["OutputPath"], "\(pointer)/OutputPath"),

@@ -12,8 +12,13 @@ public struct LocalRunner: Sendable {
     public let machine: StateMachine
     /// How many transitions before giving up on a loop.
     public var maxTransitions = 10_000
+    /// Performs Task states in memory (tests, `sluice run` of pure machines); nil refuses them.
+    public var tasks: (@Sendable (_ resource: String, _ input: JSON) -> Result<JSON, StatesError>)?
 
-    public init(machine: StateMachine) { self.machine = machine }
+    public init(machine: StateMachine, tasks: (@Sendable (_ resource: String, _ input: JSON) -> Result<JSON, StatesError>)? = nil) {
+        self.machine = machine
+        self.tasks = tasks
+    }
 
     /// `context` adds to the context object (`$$`); `Execution.Input` is always the input.
     public func run(input: JSON, context given: JSON = .object([])) -> Outcome {
@@ -123,12 +128,20 @@ public struct LocalRunner: Sendable {
             return state.end ? .end(output) : .next(state.next!, output)
         case .succeed:
             return .end(try Processing.select(state.outputPath, input, state: state.name, field: "OutputPath"))
+        case let .task(resource, _, _):
+            guard let tasks else { throw StatesError("States.Runtime", "Task state '\(state.name)' needs an engine to run \(resource)") }
+            var value = input
+            if let parameters = state.parameters { value = try Processing.fill(parameters, input: input, context: context) }
+            switch tasks(resource, value) {
+            case let .success(result): return try finish(state, raw: raw, result: result, context: context)
+            case let .failure(error): throw error
+            }
         case let .parallel(branches):
             var value = input
             if let parameters = state.parameters { value = try Processing.fill(parameters, input: input, context: context) }
             var results: [JSON] = []
             for branch in branches {
-                switch LocalRunner(machine: branch).run(input: value, context: context) {
+                switch LocalRunner(machine: branch, tasks: tasks).run(input: value, context: context) {
                 case let .succeeded(output): results.append(output)
                 case let .failed(error, cause): throw StatesError(error ?? "", cause)
                 }
@@ -151,7 +164,7 @@ public struct LocalRunner: Sendable {
                 let itemContext = context.setting("Map", .object([("Item", .object([("Index", .int(Int64(index))), ("Value", item)]))]))
                 var itemInput = item
                 if let itemSelector { itemInput = try Processing.fill(itemSelector, input: input, context: itemContext) }
-                switch LocalRunner(machine: processor).run(input: itemInput, context: itemContext) {
+                switch LocalRunner(machine: processor, tasks: tasks).run(input: itemInput, context: itemContext) {
                 case let .succeeded(output): results.append(output)
                 case let .failed(error, cause): throw StatesError(error ?? "", cause)
                 }

@@ -14,6 +14,7 @@ public final class ProgramCatalog: Sendable {
             try JSONDecoder().decode(TaskChainProgram.self, from: Data(compiled.utf8))
         }])
         registerTaskList(environmentAllowlist: environmentAllowlist)
+        registerStates()
     }
 
     /// Teaches the catalog a dialect (the States Language interpreter registers itself here).

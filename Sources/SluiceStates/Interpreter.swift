@@ -1,0 +1,146 @@
+import Foundation
+
+/// The States Language one step at a time, for an engine: pure functions from (state, input,
+/// event) to what happens next, no I/O. Pass, Choice, Succeed, Fail and task-free Parallel/Map
+/// run inline; a Task state or a Wait hands control back (`Advance.task`, `Advance.wait`)
+/// until the engine reports the task's outcome or the timer's expiry.
+public struct Interpreter: Sendable {
+    public let machine: StateMachine
+
+    public init(machine: StateMachine) { self.machine = machine }
+
+    /// A task to run: the state's effective parameters, and the state input to resume with.
+    public struct TaskCall: Sendable, Equatable {
+        public let state: String
+        public let resource: String
+        public let input: JSON
+        public let raw: JSON
+        public let timeoutSeconds: Double?
+    }
+
+    /// A durable wait: resume with `waitElapsed(state:raw:)` after `seconds` or at `until`.
+    public struct WaitCall: Sendable, Equatable {
+        public let state: String
+        public let raw: JSON
+        public let seconds: Double?
+        public let until: Date?
+    }
+
+    public enum Advance: Sendable, Equatable {
+        case succeeded(JSON)
+        case failed(error: String?, cause: String?)
+        case task(TaskCall)
+        case wait(WaitCall)
+    }
+
+    /// What a task failure leads to.
+    public enum FailureDecision: Sendable, Equatable {
+        /// Run the task again after `delay` seconds; `retrier` counts one more attempt.
+        case retry(delay: Double, retrier: Int)
+        case advance(Advance)
+    }
+
+    public func start(input: JSON, context: JSON) -> Advance {
+        advance(from: machine.startAt, raw: input, context: context)
+    }
+
+    /// Runs states from `name` until one needs the outside world or the machine ends.
+    public func advance(from name: String, raw: JSON, context: JSON) -> Advance {
+        var name = name
+        var data = raw
+        let runner = LocalRunner(machine: machine)
+        for _ in 0..<runner.maxTransitions {
+            guard let state = machine.states[name] else { return .failed(error: "States.Runtime", cause: "no state \(name)") }
+            let stateContext = context.setting("State", .object([("Name", .string(name))]))
+            do {
+                switch state.kind {
+                case let .task(resource, timeout, _):
+                    let input = try Processing.select(state.inputPath, data, state: name, field: "InputPath")
+                    var value = input
+                    if let parameters = state.parameters { value = try Processing.fill(parameters, input: input, context: stateContext) }
+                    return .task(TaskCall(state: name, resource: resource, input: value, raw: data, timeoutSeconds: timeout))
+                case let .wait(seconds, secondsPath, timestamp, timestampPath):
+                    _ = try runner.step(state, data, context: stateContext)  // validates the paths the way AWS does
+                    let input = try Processing.select(state.inputPath, data, state: name, field: "InputPath")
+                    var wait = seconds
+                    if let secondsPath, case let .int(value)? = secondsPath.evaluate(input) { wait = Double(value) }
+                    var until: Date?
+                    if let text = timestamp ?? timestampPath.flatMap({ if case let .string(s)? = $0.evaluate(input) { return s } else { return nil } }),
+                       let when = ChoiceRule.timestamp(text) {
+                        until = Date(timeIntervalSince1970: when)
+                    }
+                    return .wait(WaitCall(state: name, raw: data, seconds: wait, until: until))
+                default:
+                    switch try runner.stepWithRetryAndCatch(state, data, context: stateContext) {
+                    case let .next(target, output): name = target; data = output
+                    case let .end(output): return .succeeded(output)
+                    case let .fail(error, cause): return .failed(error: error, cause: cause)
+                    }
+                }
+            } catch {
+                if let caught = catchError(state, raw: data, error: error) { return caught(context) }
+                return .failed(error: error.error.isEmpty ? nil : error.error, cause: error.cause)
+            }
+        }
+        return .failed(error: "States.Runtime", cause: "more than \(runner.maxTransitions) transitions")
+    }
+
+    /// The task of `state` succeeded with `result`: ResultSelector, ResultPath, OutputPath, go on.
+    public func taskSucceeded(state name: String, raw: JSON, result: JSON, context: JSON) -> Advance {
+        guard let state = machine.states[name] else { return .failed(error: "States.Runtime", cause: "no state \(name)") }
+        let stateContext = context.setting("State", .object([("Name", .string(name))]))
+        do {
+            switch try LocalRunner(machine: machine).finish(state, raw: raw, result: result, context: stateContext) {
+            case let .next(target, output): return advance(from: target, raw: output, context: context)
+            case let .end(output): return .succeeded(output)
+            case let .fail(error, cause): return .failed(error: error, cause: cause)
+            }
+        } catch {
+            if let caught = catchError(state, raw: raw, error: error) { return caught(context) }
+            return .failed(error: error.error, cause: error.cause)
+        }
+    }
+
+    /// The task of `state` failed; `attempts[i]` is how many retries retrier i has used.
+    public func taskFailed(state name: String, raw: JSON, error: String, cause: String?, attempts: [Int], context: JSON) -> FailureDecision {
+        guard let state = machine.states[name] else { return .advance(.failed(error: "States.Runtime", cause: "no state \(name)")) }
+        if let index = state.retry.firstIndex(where: { Self.taskMatches($0.errors, error) }) {
+            let used = index < attempts.count ? attempts[index] : 0
+            if used < state.retry[index].maxAttempts {
+                return .retry(delay: state.retry[index].delay(retry: used + 1), retrier: index)
+            }
+        }
+        if let caught = catchError(state, raw: raw, error: StatesError(error, cause)) { return .advance(caught(context)) }
+        return .advance(.failed(error: error, cause: cause))
+    }
+
+    /// The Wait of `state` is over: OutputPath, then on.
+    public func waitElapsed(state name: String, raw: JSON, context: JSON) -> Advance {
+        guard let state = machine.states[name] else { return .failed(error: "States.Runtime", cause: "no state \(name)") }
+        do {
+            let input = try Processing.select(state.inputPath, raw, state: name, field: "InputPath")
+            let output = try Processing.select(state.outputPath, input, state: name, field: "OutputPath")
+            return state.end ? .succeeded(output) : advance(from: state.next!, raw: output, context: context)
+        } catch {
+            return .failed(error: error.error, cause: error.cause)
+        }
+    }
+
+    public func hasState(_ name: String) -> Bool { machine.states[name] != nil }
+
+    /// A Catch that matches `error`, as a continuation.
+    private func catchError(_ state: StateMachine.State, raw: JSON, error: StatesError) -> ((JSON) -> Advance)? {
+        guard let catcher = state.catchers.first(where: { Self.taskMatches($0.errors, error.error) }) else { return nil }
+        var info: [(String, JSON)] = [("Error", .string(error.error))]
+        if let cause = error.cause { info.append(("Cause", .string(cause))) }
+        guard let placed = try? Processing.place(.object(info), into: raw, at: catcher.resultPath, state: state.name) else { return nil }
+        return { context in self.advance(from: catcher.next, raw: placed, context: context) }
+    }
+
+    /// `States.ALL` matches everything but States.Runtime and States.DataLimitExceeded;
+    /// `States.TaskFailed` matches any task failure but a timeout.
+    static func taskMatches(_ names: [String], _ error: String) -> Bool {
+        if LocalRunner.matches(names, error) { return true }
+        return names.contains("States.TaskFailed") && error != "States.Timeout" && error != "States.Runtime" && !error.isEmpty
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+import SluiceHTTP
+@testable import SluiceCore
+
+/// States Language definitions run by the engine: tasks through the executors, Retry as
+/// rescheduled jobs, Wait as a durable timer job, Catch, and resume.
+@Suite struct StatesEngineTests {
+    func harness(_ definition: String, name: String = "machine") throws -> TaskListTests.Harness {
+        let harness = try TaskListTests.Harness(#"{"name": "unused", "tasks": [{"name": "n", "type": "noop"}]}"#)
+        let value = try Document.parse(definition, file: "\(name).json", yaml: false)
+        try harness.store.register(definition: DefinitionCompiler.compile(text: definition, value: value, file: "\(name).json"), now: now())
+        return harness
+    }
+
+    @Test func choiceTaskRetryWaitAndCatchRunThroughTheEngine() throws {
+        let server = try TestHTTPServer()
+        defer { server.stop() }
+        let harness = try harness("""
+            {"StartAt": "Route", "States": {
+              "Route": {"Type": "Choice", "Choices": [{"Variable": "$.kind", "StringEquals": "fetch", "Next": "Fetch"}], "Default": "Done"},
+              "Fetch": {"Type": "Task", "Resource": "http", "Parameters": {"url": "\(server.baseURL)/flaky?fail=2", "method": "GET"},
+                        "ResultSelector": {"attempt.$": "$.json.attempt", "status.$": "$.status"}, "ResultPath": "$.fetched",
+                        "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 0.05, "MaxAttempts": 3, "BackoffRate": 1}], "Next": "Pause"},
+              "Pause": {"Type": "Wait", "Seconds": 0.3, "Next": "Missing"},
+              "Missing": {"Type": "Task", "Resource": "http", "Parameters": {"url": "\(server.baseURL)/status/404"},
+                          "Catch": [{"ErrorEquals": ["States.TaskFailed"], "ResultPath": "$.caught", "Next": "Done"}], "End": true},
+              "Done": {"Type": "Pass", "Parameters": {"attempt.$": "$.fetched.attempt", "error.$": "$.caught.Error"}, "End": true}}}
+            """)
+        let started = Date()
+        let uid = try harness.start("machine", #"{"kind": "fetch"}"#)
+        let record = try harness.finish(uid)
+        #expect(record.status == .succeeded)
+        #expect(record.output == #"{"attempt":3,"error":"States.Http.StatusCode.404"}"#)
+        #expect(Date().timeIntervalSince(started) >= 0.3)   // the Wait was really waited (durably, as a timer job)
+        #expect(server.requests.map(\.path) == ["/flaky?fail=2", "/flaky?fail=2", "/flaky?fail=2", "/status/404"])
+        let history = try harness.store.history(uid: uid).map(\.type)
+        #expect(history.filter { $0 == "RetryScheduled" }.count == 2)
+        let timers = try harness.store.database.read { db in try db.scalarInt("SELECT COUNT(*) FROM jobs WHERE step = 'Pause' AND task_type = 'noop'") }
+        #expect(timers == 1)
+    }
+
+    @Test func failedMachinesResumeFromTheFailedState() throws {
+        let server = try TestHTTPServer()
+        defer { server.stop() }
+        let harness = try harness("""
+            {"StartAt": "Call", "States": {
+              "Call": {"Type": "Task", "Resource": "http", "Parameters": {"url.$": "States.Format('\(server.baseURL)/flaky?fail={}', $.fails)"}, "End": true}}}
+            """)
+        let uid = try harness.start("machine", #"{"fails": 1}"#)
+        let failed = try harness.finish(uid)
+        #expect(failed.status == .failed)
+        #expect(failed.error == "States.Http.StatusCode.503")
+        #expect(try harness.store.resume(uid: uid, from: nil, now: now()) == .resumed)
+        harness.engine.noteJobsAdded()
+        _ = try eventually { try harness.store.execution(uid: uid)?.status == .succeeded }
+        #expect(try harness.store.execution(uid: uid)?.status == .succeeded)
+    }
+
+    @Test func unsupportedResourcesAndTasksInsideParallelAreRefusedWithThePointer() {
+        let cases: [(String, String)] = [
+            (#"{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:1:function:f", "End": true}}}"#, "/States/A/Resource"),
+            (#"{"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true, "Branches": [{"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "http", "End": true}}}]}}}"#, "/States/P"),
+            (#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Nowhere"}}}"#, "/States/A"),
+        ]
+        for (text, pointer) in cases {
+            do {
+                let value = try Document.parse(text, file: "m.json", yaml: false)
+                _ = try DefinitionCompiler.compile(text: text, value: value, file: "m.json")
+                Issue.record("accepted \(text)")
+            } catch {
+                #expect(error.location == pointer, "\(text): \(error)")
+            }
+        }
+    }
+}
