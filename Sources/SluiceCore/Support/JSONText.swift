@@ -1,4 +1,5 @@
 import Foundation
+import SluiceStates
 
 /// Small JSON writer for the engine's own records (history details, task results), so hot
 /// paths do not pay for JSONSerialization. Keys keep the order given.
@@ -44,22 +45,11 @@ public enum JSONText {
     }
 
     public static func quote(_ s: String) -> String {
+        // Fast path for the common case; escaping is SluiceStates.JSON's.
         if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
             return "\"" + s + "\""
         }
-        var out = "\""
-        out.reserveCapacity(s.utf8.count + 2)
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += "\\u" + String(scalar.value, radix: 16).leftPadded(to: 4)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        return SluiceStates.JSON.quote(s)
     }
+
 }
