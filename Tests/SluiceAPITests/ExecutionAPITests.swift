@@ -173,3 +173,20 @@ import SluiceCore
         await server.stop()
     }
 }
+
+@Suite struct StaleHealthTests {
+    @Test func aStaleComponentMakesHealth503AndDegraded() async throws {
+        let server = try await APITestServer.start()
+        #expect(try await server.request("GET", "/v1/health").status == 200)
+        // A scanner that beat two minutes ago with a 15 s TTL: down.
+        try server.store.beat([Heartbeat(component: "server.scanner", ttl: 15)], owner: LeaseOwner.current(),
+                              now: Date().timeIntervalSince1970 - 120)
+        let health = try await server.request("GET", "/v1/health")
+        #expect(health.status == 503)
+        #expect(health.json["status"] as? String == "degraded")
+        let stale = (health.json["components"] as? [[String: Any]])?.first { $0["component"] as? String == "server.scanner" }
+        #expect(stale?["stale"] as? Bool == true)
+        #expect(try await server.request("GET", "/api/v1/health").status == 503)
+        await server.stop()
+    }
+}
