@@ -6,8 +6,21 @@ import Foundation
 /// until the engine reports the task's outcome or the timer's expiry.
 public struct Interpreter: Sendable {
     public let machine: StateMachine
+    /// When set, collects the states entered and exited, for the execution's history.
+    public var trace: Trace?
 
-    public init(machine: StateMachine) { self.machine = machine }
+    public init(machine: StateMachine, trace: Trace? = nil) {
+        self.machine = machine
+        self.trace = trace
+    }
+
+    /// States entered and exited during one call, in order.
+    public final class Trace: @unchecked Sendable {
+        public private(set) var events: [(type: String, state: String)] = []
+        public init() {}
+        func entered(_ state: String) { events.append(("StateEntered", state)) }
+        func exited(_ state: String) { events.append(("StateExited", state)) }
+    }
 
     /// A task to run: the state's effective parameters, and the state input to resume with.
     public struct TaskCall: Sendable, Equatable {
@@ -52,6 +65,7 @@ public struct Interpreter: Sendable {
         for _ in 0..<runner.maxTransitions {
             guard let state = machine.states[name] else { return .failed(error: "States.Runtime", cause: "no state \(name)") }
             let stateContext = context.setting("State", .object([("Name", .string(name))]))
+            trace?.entered(name)
             do {
                 switch state.kind {
                 case let .task(resource, timeout, _):
@@ -72,8 +86,8 @@ public struct Interpreter: Sendable {
                     return .wait(WaitCall(state: name, raw: data, seconds: wait, until: until))
                 default:
                     switch try runner.stepWithRetryAndCatch(state, data, context: stateContext) {
-                    case let .next(target, output): name = target; data = output
-                    case let .end(output): return .succeeded(output)
+                    case let .next(target, output): trace?.exited(name); name = target; data = output
+                    case let .end(output): trace?.exited(name); return .succeeded(output)
                     case let .fail(error, cause): return .failed(error: error, cause: cause)
                     }
                 }
@@ -91,8 +105,8 @@ public struct Interpreter: Sendable {
         let stateContext = context.setting("State", .object([("Name", .string(name))]))
         do {
             switch try LocalRunner(machine: machine).finish(state, raw: raw, result: result, context: stateContext) {
-            case let .next(target, output): return advance(from: target, raw: output, context: context)
-            case let .end(output): return .succeeded(output)
+            case let .next(target, output): trace?.exited(name); return advance(from: target, raw: output, context: context)
+            case let .end(output): trace?.exited(name); return .succeeded(output)
             case let .fail(error, cause): return .failed(error: error, cause: cause)
             }
         } catch {
@@ -120,6 +134,7 @@ public struct Interpreter: Sendable {
         do {
             let input = try Processing.select(state.inputPath, raw, state: name, field: "InputPath")
             let output = try Processing.select(state.outputPath, input, state: name, field: "OutputPath")
+            trace?.exited(name)
             return state.end ? .succeeded(output) : advance(from: state.next!, raw: output, context: context)
         } catch {
             return .failed(error: error.error, cause: error.cause)
@@ -134,7 +149,10 @@ public struct Interpreter: Sendable {
         var info: [(String, JSON)] = [("Error", .string(error.error))]
         if let cause = error.cause { info.append(("Cause", .string(cause))) }
         guard let placed = try? Processing.place(.object(info), into: raw, at: catcher.resultPath, state: state.name) else { return nil }
-        return { context in self.advance(from: catcher.next, raw: placed, context: context) }
+        return { context in
+            self.trace?.exited(state.name)
+            return self.advance(from: catcher.next, raw: placed, context: context)
+        }
     }
 
     /// `States.ALL` matches everything but States.Runtime and States.DataLimitExceeded;

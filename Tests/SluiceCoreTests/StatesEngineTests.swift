@@ -36,6 +36,10 @@ import SluiceHTTP
         #expect(server.requests.map(\.path) == ["/flaky?fail=2", "/flaky?fail=2", "/flaky?fail=2", "/status/404"])
         let history = try harness.store.history(uid: uid).map(\.type)
         #expect(history.filter { $0 == "RetryScheduled" }.count == 2)
+        // Each state passed is in the history, entered then exited, in order.
+        let states = try harness.store.history(uid: uid).filter { $0.type == "StateEntered" }.compactMap(\.step)
+        #expect(states == ["Route", "Fetch", "Pause", "Missing", "Done"])
+        #expect(try harness.store.history(uid: uid).filter { $0.type == "StateExited" }.count == 5)
         let timers = try harness.store.database.read { db in try db.scalarInt("SELECT COUNT(*) FROM jobs WHERE step = 'Pause' AND task_type = 'noop'") }
         #expect(timers == 1)
     }

@@ -50,13 +50,34 @@ public struct StatesProgram: WorkflowProgram {
         .object([("Execution", .object([("Input", input)])), ("StateMachine", .object([("Name", .string(name))]))])
     }
 
+    /// A copy of the interpreter that records the states it passes through.
+    private func traced() -> (Interpreter, Interpreter.Trace) {
+        let trace = Interpreter.Trace()
+        var copy = interpreter
+        copy.trace = trace
+        return (copy, trace)
+    }
+
+    /// History lines for the states passed, before the decision's own effects.
+    private func withTrace(_ decision: ProgramDecision, _ trace: Interpreter.Trace) -> ProgramDecision {
+        var decision = decision
+        decision.effects = trace.events.map { Effect.record(type: $0.type, step: $0.state, details: nil) } + decision.effects
+        return decision
+    }
+
     public func start(input text: String) throws(ProgramError) -> ProgramDecision {
         let input: SluiceStates.JSON
         do { input = try JSONParser.parse(text) } catch { throw ProgramError("input is not JSON: \(error)") }
-        return decide(interpreter.start(input: input, context: context(input)), input: input, now: Date().timeIntervalSince1970)
+        let (interpreter, trace) = traced()
+        return withTrace(decide(interpreter.start(input: input, context: context(input)), input: input, now: Date().timeIntervalSince1970), trace)
     }
 
     public func resume(state text: String?, after outcome: TaskOutcome, now: Double) -> ProgramDecision {
+        let (interpreter, trace) = traced()
+        return withTrace(resume(interpreter, state: text, after: outcome, now: now), trace)
+    }
+
+    private func resume(_ interpreter: Interpreter, state text: String?, after outcome: TaskOutcome, now: Double) -> ProgramDecision {
         guard var memory = Memory(text) else {
             return ProgramDecision(state: text, effects: [.fail(error: "States.Runtime", cause: "unreadable state-machine state")])
         }
@@ -86,8 +107,9 @@ public struct StatesProgram: WorkflowProgram {
         let target = step ?? memory.state
         guard interpreter.hasState(target) else { throw ProgramError("no state named \(target)") }
         // Resumes with the input the stopped state had.
-        return decide(interpreter.advance(from: target, raw: memory.raw, context: context(memory.input)), input: memory.input,
-                      now: Date().timeIntervalSince1970)
+        let (interpreter, trace) = traced()
+        return withTrace(decide(interpreter.advance(from: target, raw: memory.raw, context: context(memory.input)), input: memory.input,
+                                now: Date().timeIntervalSince1970), trace)
     }
 
     /// `current` is kept as the state of a failed execution, so a resume knows where it stopped.

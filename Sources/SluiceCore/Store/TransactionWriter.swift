@@ -180,6 +180,9 @@ struct TransactionWriter {
         }
         try appendHistory(job.executionID, succeeded ? "TaskSucceeded" : "TaskFailed", step: job.step, attempt: job.attempt,
                           details: outcome.record ?? Self.outcomeDetails(outcome))
+        // The program's history lines (states passed) come before the execution's end.
+        let context = ExecutionContext(id: job.executionID, uid: job.executionUID, queue: queue, priority: job.priority, runAt: nil, createdAt: now)
+        try apply(decision.effects.filter(\.isRecord), context: context, retriedJob: nil)
         // Attempt bookkeeping, program state and (if the program says so) the execution's end,
         // in one update conditioned on the execution still being active.
         var end: (status: ExecutionStatus, output: String?, error: String?, cause: String?)?
@@ -206,8 +209,7 @@ struct TransactionWriter {
         update.bind(9, job.executionID)
         let changed = try update.run() == 1
         if let end, changed { try appendEnd(job.executionID, end.status, error: end.error, cause: end.cause) }
-        let context = ExecutionContext(id: job.executionID, uid: job.executionUID, queue: queue, priority: job.priority, runAt: nil, createdAt: now)
-        try apply(decision.effects.filter(\.isNotEnd), context: context, retriedJob: job)
+        try apply(decision.effects.filter { $0.isNotEnd && !$0.isRecord }, context: context, retriedJob: job)
         return true
     }
 
@@ -254,6 +256,8 @@ struct TransactionWriter {
                 try finishExecution(context.id, status: .succeeded, output: output, error: nil, cause: nil, at: finishedAt ?? now)
             case let .fail(error, cause):
                 try finishExecution(context.id, status: .failed, output: nil, error: error, cause: cause, at: finishedAt ?? now)
+            case let .record(type, step, details):
+                try appendHistory(context.id, type, step: step, attempt: nil, details: details)
             }
         }
     }
@@ -463,6 +467,11 @@ struct TransactionWriter {
 
 /// What effects need to know of the execution they belong to.
 extension Effect {
+    var isRecord: Bool {
+        if case .record = self { return true }
+        return false
+    }
+
     var isNotEnd: Bool {
         switch self {
         case .succeed, .fail: return false
