@@ -12,6 +12,8 @@ public struct DefinitionError: Error, Sendable, Equatable, CustomStringConvertib
 public struct StateMachine: Sendable {
     public let startAt: String
     let states: [String: State]
+    /// The whole execution's limit (`TimeoutSeconds` at the top level).
+    public let timeoutSeconds: Double?
 
     /// Every Task state's resource, for a caller that must check it can run them.
     public var resources: [(state: String, resource: String)] {
@@ -99,6 +101,7 @@ public struct StateMachine: Sendable {
         }
         startAt = start
         self.states = states
+        timeoutSeconds = value["TimeoutSeconds"]?.number
     }
 
     private static func path(_ value: JSON?, _ pointer: String) throws(DefinitionError) -> JSONPath?? {

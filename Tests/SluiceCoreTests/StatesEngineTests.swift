@@ -61,6 +61,25 @@ import SluiceHTTP
         #expect(try harness.store.execution(uid: uid)?.status == .succeeded)
     }
 
+    @Test func theMachineTimeoutEndsALongExecutionAsTimedOut() throws {
+        let server = try TestHTTPServer()
+        defer { server.stop() }
+        let harness = try harness("""
+            {"TimeoutSeconds": 0.3, "StartAt": "Slow", "States": {
+              "Slow": {"Type": "Task", "Resource": "http", "Parameters": {"url": "\(server.baseURL)/delay?ms=1500"}, "Next": "After"},
+              "After": {"Type": "Pass", "End": true}}}
+            """)
+        let uid = try harness.start("machine", "{}")
+        let record = try harness.finish(uid)
+        #expect(record.status == .timedOut)
+        #expect(record.error == "States.Timeout")
+        // The slow request finishing later changes nothing.
+        _ = eventually(timeout: 3) { server.requests.count == 1 && (try? harness.store.jobStates()["running"]) == nil }
+        Thread.sleep(forTimeInterval: 1.5)
+        #expect(try harness.store.execution(uid: uid)?.status == .timedOut)
+        #expect(try harness.store.history(uid: uid).filter { $0.type == "StateEntered" }.compactMap(\.step) == ["Slow"])
+    }
+
     @Test func unsupportedResourcesAndTasksInsideParallelAreRefusedWithThePointer() {
         let cases: [(String, String)] = [
             (#"{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:1:function:f", "End": true}}}"#, "/States/A/Resource"),

@@ -36,6 +36,8 @@ public enum Effect: Sendable {
     case retry(at: Double, reason: String)
     case succeed(output: String)
     case fail(error: String, cause: String)
+    /// Ends the execution as `timed_out` (`States.Timeout`); its waiting jobs are cancelled.
+    case timedOut(cause: String)
     /// A line in the execution's history (a state entered or exited, …).
     case record(type: String, step: String?, details: String?)
 }

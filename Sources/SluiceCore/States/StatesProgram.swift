@@ -69,8 +69,17 @@ public struct StatesProgram: WorkflowProgram {
         let input: SluiceStates.JSON
         do { input = try JSONParser.parse(text) } catch { throw ProgramError("input is not JSON: \(error)") }
         let (interpreter, trace) = traced()
-        return withTrace(decide(interpreter.start(input: input, context: context(input)), input: input, now: Date().timeIntervalSince1970), trace)
+        let now = Date().timeIntervalSince1970
+        var decision = withTrace(decide(interpreter.start(input: input, context: context(input)), input: input, now: now), trace)
+        // The machine's TimeoutSeconds: a timer job that ends the execution as timed_out if it fires first.
+        if let limit = interpreter.machine.timeoutSeconds, decision.effects.contains(where: { if case .scheduleTask = $0 { return true } else { return false } }) {
+            decision.effects.append(.scheduleTask(TaskRequest(step: Self.machineTimeoutStep, taskType: "noop", payload: "{}", maxAttempts: 1, runAt: now + limit)))
+        }
+        return decision
     }
+
+    /// The step name of the machine-timeout timer job.
+    static let machineTimeoutStep = "$timeout"
 
     public func resume(state text: String?, after outcome: TaskOutcome, now: Double) -> ProgramDecision {
         let (interpreter, trace) = traced()
@@ -78,6 +87,9 @@ public struct StatesProgram: WorkflowProgram {
     }
 
     private func resume(_ interpreter: Interpreter, state text: String?, after outcome: TaskOutcome, now: Double) -> ProgramDecision {
+        if outcome.job.step == Self.machineTimeoutStep {
+            return ProgramDecision(state: text, effects: [.timedOut(cause: "the execution ran longer than its TimeoutSeconds (\(interpreter.machine.timeoutSeconds ?? 0) s)")])
+        }
         guard var memory = Memory(text) else {
             return ProgramDecision(state: text, effects: [.fail(error: "States.Runtime", cause: "unreadable state-machine state")])
         }

@@ -190,6 +190,7 @@ struct TransactionWriter {
             switch effect {
             case let .succeed(output): end = (.succeeded, output, nil, nil)
             case let .fail(error, cause): end = (.failed, nil, error, cause)
+            case let .timedOut(cause): end = (.timedOut, nil, "States.Timeout", cause)
             default: break
             }
         }
@@ -208,7 +209,10 @@ struct TransactionWriter {
         update.bind(8, end == nil ? nil : outcome.finishedAt)
         update.bind(9, job.executionID)
         let changed = try update.run() == 1
-        if let end, changed { try appendEnd(job.executionID, end.status, error: end.error, cause: end.cause) }
+        if let end, changed {
+            try appendEnd(job.executionID, end.status, error: end.error, cause: end.cause)
+            if end.status == .timedOut { try cancelWaitingJobs(job.executionID) }
+        }
         try apply(decision.effects.filter { $0.isNotEnd && !$0.isRecord }, context: context, retriedJob: job)
         return true
     }
@@ -258,6 +262,9 @@ struct TransactionWriter {
                 try finishExecution(context.id, status: .failed, output: nil, error: error, cause: cause, at: finishedAt ?? now)
             case let .record(type, step, details):
                 try appendHistory(context.id, type, step: step, attempt: nil, details: details)
+            case let .timedOut(cause):
+                try finishExecution(context.id, status: .timedOut, output: nil, error: "States.Timeout", cause: cause, at: finishedAt ?? now)
+                try cancelWaitingJobs(context.id)
             }
         }
     }
@@ -314,8 +321,16 @@ struct TransactionWriter {
         try appendEnd(id, status, error: error, cause: cause)
     }
 
+    /// Jobs of a finished execution that have not started will never be needed.
+    private func cancelWaitingJobs(_ executionID: Int64) throws {
+        let statement = try db.prepared("UPDATE jobs SET state = 'cancelled', finished_at = ? WHERE execution_id = ? AND state IN ('scheduled', 'ready')")
+        statement.bind(1, now)
+        statement.bind(2, executionID)
+        try statement.run()
+    }
+
     private func appendEnd(_ id: Int64, _ status: ExecutionStatus, error: String?, cause: String?) throws {
-        let type = status == .succeeded ? "ExecutionSucceeded" : "ExecutionFailed"
+        let type = status == .succeeded ? "ExecutionSucceeded" : status == .timedOut ? "ExecutionTimedOut" : "ExecutionFailed"
         let details = status == .succeeded ? nil : JSONText.object(["error": .string(error ?? ""), "cause": .string(cause ?? "")])
         try appendHistory(id, type, step: nil, attempt: nil, details: details)
     }
@@ -474,7 +489,7 @@ extension Effect {
 
     var isNotEnd: Bool {
         switch self {
-        case .succeed, .fail: return false
+        case .succeed, .fail, .timedOut: return false
         default: return true
         }
     }
