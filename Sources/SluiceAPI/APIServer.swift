@@ -40,6 +40,7 @@ public struct APIServer: Sendable {
         EventStreamRoute(engine: engine).register(on: router)
         MenderRoutes(engine: engine, maxBodyBytes: configuration.maxBodyBytes).register(on: router)
         DefinitionRoutes(engine: engine, maxBodyBytes: configuration.maxBodyBytes).register(on: router)
+        ActivityRoutes(engine: engine, maxBodyBytes: configuration.maxBodyBytes).register(on: router)
         router.get("/v1/openapi.yaml") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: APIServer.openAPI)))
         }

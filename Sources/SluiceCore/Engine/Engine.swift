@@ -42,6 +42,9 @@ public final class Engine: Sendable {
         }
     }
 
+    /// Hands a task outcome to the completer (external activity workers report through this).
+    public func report(_ outcome: TaskOutcome) { completer.enqueue(outcome) }
+
     /// Something outside the engine (a trigger, the scheduler) put jobs on the queue: claim now.
     public func noteJobsAdded() { completer.noteLocalChange() }
 

@@ -35,13 +35,16 @@ public struct TaskOutcome: Sendable {
     public let finishedAt: Double
     /// The task's recorded result (HTTP status and body, exit code and output …) as JSON, for history.
     public let record: String?
+    /// Who holds the job's lease when it is not the engine reporting (an external activity worker).
+    public let leaseOwner: LeaseOwner?
 
-    public init(job: ClaimedJob, result: Result, startedAt: Double, finishedAt: Double, record: String? = nil) {
+    public init(job: ClaimedJob, result: Result, startedAt: Double, finishedAt: Double, record: String? = nil, leaseOwner: LeaseOwner? = nil) {
         self.job = job
         self.result = result
         self.startedAt = startedAt
         self.finishedAt = finishedAt
         self.record = record
+        self.leaseOwner = leaseOwner
     }
 }
 

@@ -134,7 +134,9 @@ public struct StatesProgram: WorkflowProgram {
         case let .task(call):
             let memory = Memory(phase: "task", state: call.state, raw: call.raw, attempts: [], input: input)
             let (type, payload) = StatesResources.job(for: call)
-            return ProgramDecision(state: memory.text, effects: [.scheduleTask(TaskRequest(step: call.state, taskType: type, payload: payload, maxAttempts: 1_000))])
+            let queue = type == "activity" ? StatesResources.activityQueue(call.resource) : nil
+            return ProgramDecision(state: memory.text, effects: [.scheduleTask(TaskRequest(step: call.state, taskType: type, payload: payload,
+                                                                                           maxAttempts: 1_000, queue: queue))])
         case let .wait(call):
             let memory = Memory(phase: "wait", state: call.state, raw: call.raw, attempts: [], input: input)
             let due = call.until?.timeIntervalSince1970 ?? now + (call.seconds ?? 0)
@@ -147,6 +149,9 @@ public struct StatesProgram: WorkflowProgram {
 /// Which executor runs a Task state's `Resource`, and its parameters in that executor's form.
 public enum StatesResources {
     public static let supported = ["http", "command", "noop", "sleep", "arn:aws:states:::http:invoke"]
+
+    /// The queue an activity's tasks wait in until an external worker claims them.
+    public static func activityQueue(_ name: String) -> String { "activity:" + name }
 
     static func job(for call: Interpreter.TaskCall) -> (type: String, payload: String) {
         switch call.resource {
@@ -177,7 +182,7 @@ public enum StatesResources {
             if let timeout = call.timeoutSeconds, input["timeoutMs"] == nil { input = input.setting("timeoutMs", .int(Int64(timeout * 1000))) }
             return ("http", input.description)
         default:
-            return (call.resource, call.input.description)
+            return ("activity", call.input.description)
         }
     }
 }

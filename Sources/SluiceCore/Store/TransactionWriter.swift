@@ -147,8 +147,9 @@ struct TransactionWriter {
     }
 
     /// Applies one task outcome. Returns false when the job was no longer leased to `owner`.
-    private mutating func record(_ outcome: TaskOutcome, owner: LeaseOwner) throws -> Bool {
+    private mutating func record(_ outcome: TaskOutcome, owner engineOwner: LeaseOwner) throws -> Bool {
         let job = outcome.job
+        let owner = outcome.leaseOwner ?? engineOwner
         let load = try db.prepared("SELECT definition_id, state, status, queue FROM executions WHERE id = ?")
         load.bind(1, job.executionID)
         guard try load.step() else { return false }

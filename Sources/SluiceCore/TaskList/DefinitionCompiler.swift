@@ -20,9 +20,9 @@ public enum DefinitionCompiler {
                     throw Document.LoadError(file: file, location: "/States/\(state.split(separator: "/")[0])",
                                              message: "Task states inside Parallel or Map are not supported yet")
                 }
-                if !StatesResources.supported.contains(resource) {
-                    throw Document.LoadError(file: file, location: "/States/\(state)/Resource",
-                                             message: "resource '\(resource)' is not supported (\(StatesResources.supported.joined(separator: ", ")); activities are not yet)")
+                // Any other resource is an activity that external workers take over the API.
+                if resource.isEmpty || resource.count > 200 {
+                    throw Document.LoadError(file: file, location: "/States/\(state)/Resource", message: "a resource name of 1 to 200 characters")
                 }
             }
             let definitionName = name ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
