@@ -42,6 +42,17 @@ import SluiceCore
         await server.stop()
     }
 
+    @Test func activityNamesExpandWithTheExecutionsNamespace() async throws {
+        let server = try await APITestServer.start()
+        _ = try await server.request("POST", "/v1/definitions?name=resize", body: machine)
+        _ = try await server.request("POST", "/v1/executions", body: #"{"definition": "resize", "namespace": "prod", "input": {"image": "c.png"}}"#)
+        #expect(try await server.request("POST", "/v1/activities/resize-image/claim?waitSeconds=0.3").status == 204)
+        let claim = try await server.request("POST", "/v1/activities/prod--resize-image/claim?waitSeconds=5")
+        #expect(claim.status == 200)
+        #expect((claim.json["input"] as? [String: Any])?["url"] as? String == "c.png")
+        await server.stop()
+    }
+
     @Test func aReportedFailureGoesThroughCatch() async throws {
         let server = try await APITestServer.start()
         _ = try await server.request("POST", "/v1/definitions?name=resize", body: machine)

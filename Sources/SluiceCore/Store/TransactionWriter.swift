@@ -52,7 +52,7 @@ struct TransactionWriter {
         try insert.run()
         let executionID = db.lastInsertRowID
         let context = ExecutionContext(id: executionID, uid: uid, queue: submission.queue, priority: submission.priority,
-                                       runAt: submission.runAt, createdAt: createdAt)
+                                       runAt: submission.runAt, createdAt: createdAt, namespace: submission.namespace)
         try appendHistory(executionID, "ExecutionSubmitted", step: nil, attempt: nil, details: nil)
         try apply(decision.effects, context: context, retriedJob: nil, finishedAt: nil)
         return SubmitReceipt(uid: uid, rowID: executionID, existed: false)
@@ -77,12 +77,13 @@ struct TransactionWriter {
     // MARK: Resume
 
     mutating func resume(uid: String, from step: String?) throws -> ResumeResult? {
-        let load = try db.prepared("SELECT id, definition_id, state, status, queue FROM executions WHERE uid = ?")
+        let load = try db.prepared("SELECT id, definition_id, state, status, queue, namespace FROM executions WHERE uid = ?")
         load.bind(1, uid)
         guard try load.step() else { return nil }
         let id = load.int64(0), definitionID = load.int64(1), state = load.text(2)
         let status = ExecutionStatus(rawValue: load.text(3) ?? "") ?? .pending
         let queue = load.text(4) ?? "default"
+        let namespace = load.text(5)
         load.reset()
         guard status == .failed || status == .cancelled || status == .timedOut else { return .notResumable(status) }
         let decision: ProgramDecision
@@ -98,7 +99,7 @@ struct TransactionWriter {
         update.bind(3, id)
         guard try update.run() == 1 else { return .notResumable(status) }
         try appendHistory(id, "ExecutionResumed", step: step, attempt: nil, details: nil)
-        let context = ExecutionContext(id: id, uid: uid, queue: queue, priority: 0, runAt: nil, createdAt: now)
+        let context = ExecutionContext(id: id, uid: uid, queue: queue, priority: 0, runAt: nil, createdAt: now, namespace: namespace)
         try apply(decision.effects, context: context, retriedJob: nil)
         return .resumed
     }
@@ -150,13 +151,14 @@ struct TransactionWriter {
     private mutating func record(_ outcome: TaskOutcome, owner engineOwner: LeaseOwner) throws -> Bool {
         let job = outcome.job
         let owner = outcome.leaseOwner ?? engineOwner
-        let load = try db.prepared("SELECT definition_id, state, status, queue FROM executions WHERE id = ?")
+        let load = try db.prepared("SELECT definition_id, state, status, queue, namespace FROM executions WHERE id = ?")
         load.bind(1, job.executionID)
         guard try load.step() else { return false }
         let definitionID = load.int64(0)
         let state = load.text(1)
         let status = ExecutionStatus(rawValue: load.text(2) ?? "") ?? .pending
         let queue = load.text(3) ?? job.queue
+        let namespace = load.text(4)
         load.reset()
 
         guard !status.isFinished else {
@@ -182,7 +184,8 @@ struct TransactionWriter {
         try appendHistory(job.executionID, succeeded ? "TaskSucceeded" : "TaskFailed", step: job.step, attempt: job.attempt,
                           details: outcome.record ?? Self.outcomeDetails(outcome))
         // The program's history lines (states passed) come before the execution's end.
-        let context = ExecutionContext(id: job.executionID, uid: job.executionUID, queue: queue, priority: job.priority, runAt: nil, createdAt: now)
+        let context = ExecutionContext(id: job.executionID, uid: job.executionUID, queue: queue, priority: job.priority, runAt: nil,
+                                       createdAt: now, namespace: namespace)
         try apply(decision.effects.filter(\.isRecord), context: context, retriedJob: nil)
         // Attempt bookkeeping, program state and (if the program says so) the execution's end,
         // in one update conditioned on the execution still being active.
@@ -280,7 +283,11 @@ struct TransactionWriter {
             """)
         insert.bind(1, context.id)
         insert.bind(2, context.uid)
-        insert.bind(3, task.queue ?? context.queue)
+        var queue = task.queue ?? context.queue
+        if let namespace = context.namespace, !namespace.isEmpty, queue.hasPrefix("activity:") {
+            queue = "activity:" + namespace + "--" + queue.dropFirst("activity:".count)
+        }
+        insert.bind(3, queue)
         insert.bind(4, context.priority)
         insert.bind(5, runAt)
         insert.bind(6, due ? JobState.ready.rawValue : JobState.scheduled.rawValue)
@@ -503,6 +510,8 @@ struct ExecutionContext {
     let priority: Int
     let runAt: Double?
     let createdAt: Double
+    /// Activity names expand with it (`namespace--name`), as Clever's workflow-manager does.
+    var namespace: String? = nil
 }
 
 extension Connection {
