@@ -34,7 +34,7 @@ struct ActivityRoutes {
                 return JSONResponse.make(body: JSONText.object([
                     "taskToken": .string(task.token), "activity": .string(name), "execution": .string(task.job.executionUID),
                     "state": .string(task.job.step), "attempt": .int(task.job.attempt), "input": .raw(task.input),
-                    "heartbeatSeconds": .number(heartbeat),
+                    "heartbeatSeconds": .number(task.leaseSeconds),
                 ]))
             }
             if Date() >= deadline { return Response(status: .noContent) }

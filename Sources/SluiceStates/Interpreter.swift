@@ -29,6 +29,7 @@ public struct Interpreter: Sendable {
         public let input: JSON
         public let raw: JSON
         public let timeoutSeconds: Double?
+        public let heartbeatSeconds: Double?
     }
 
     /// A durable wait: resume with `waitElapsed(state:raw:)` after `seconds` or at `until`.
@@ -68,11 +69,11 @@ public struct Interpreter: Sendable {
             trace?.entered(name)
             do {
                 switch state.kind {
-                case let .task(resource, timeout, _):
+                case let .task(resource, timeout, heartbeat):
                     let input = try Processing.select(state.inputPath, data, state: name, field: "InputPath")
                     var value = input
                     if let parameters = state.parameters { value = try Processing.fill(parameters, input: input, context: stateContext) }
-                    return .task(TaskCall(state: name, resource: resource, input: value, raw: data, timeoutSeconds: timeout))
+                    return .task(TaskCall(state: name, resource: resource, input: value, raw: data, timeoutSeconds: timeout, heartbeatSeconds: heartbeat))
                 case let .wait(seconds, secondsPath, timestamp, timestampPath):
                     _ = try runner.step(state, data, context: stateContext)  // validates the paths the way AWS does
                     let input = try Processing.select(state.inputPath, data, state: name, field: "InputPath")

@@ -53,6 +53,25 @@ import SluiceCore
         await server.stop()
     }
 
+    @Test func aSilentWorkerFailsTheTaskWithHeartbeatTimeout() async throws {
+        let server = try await APITestServer.start()
+        let silent = #"{"StartAt": "Work", "States": {"Work": {"Type": "Task", "Resource": "slow-job", "HeartbeatSeconds": 1, "Catch": [{"ErrorEquals": ["States.HeartbeatTimeout"], "ResultPath": "$.timeout", "Next": "Done"}], "End": true}, "Done": {"Type": "Succeed"}}}"#
+        _ = try await server.request("POST", "/v1/definitions?name=silent", body: silent)
+        let id = try #require(try await server.request("POST", "/v1/executions", body: #"{"definition": "silent"}"#).json["id"] as? String)
+        let claim = try await server.request("POST", "/v1/activities/slow-job/claim?waitSeconds=5&heartbeatSeconds=600")
+        #expect(claim.json["heartbeatSeconds"] as? Double == 1)   // the state's HeartbeatSeconds wins
+        // No heartbeat: the rescuer (every 5 s) fails the task, and Catch takes it.
+        var execution: [String: Any] = [:]
+        for _ in 0..<200 where execution["status"] as? String != "succeeded" {
+            execution = try await server.request("GET", "/v1/executions/\(id)").json
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(((execution["output"] as? [String: Any])?["timeout"] as? [String: Any])?["Error"] as? String == "States.HeartbeatTimeout")
+        let token = try #require(claim.json["taskToken"] as? String)
+        #expect(try await server.request("POST", "/v1/activities/tasks/\(token)/success", body: "{}").status == 410)
+        await server.stop()
+    }
+
     @Test func aReportedFailureGoesThroughCatch() async throws {
         let server = try await APITestServer.start()
         _ = try await server.request("POST", "/v1/definitions?name=resize", body: machine)

@@ -51,14 +51,18 @@ public struct TaskRequest: Sendable {
     /// nil: the execution's queue.
     public var queue: String?
     public var runAt: Double?
+    /// How long a claim of this job lasts without a heartbeat (activities' HeartbeatSeconds).
+    public var leaseSeconds: Double?
 
-    public init(step: String, taskType: String, payload: String, maxAttempts: Int, queue: String? = nil, runAt: Double? = nil) {
+    public init(step: String, taskType: String, payload: String, maxAttempts: Int, queue: String? = nil, runAt: Double? = nil,
+                leaseSeconds: Double? = nil) {
         self.step = step
         self.taskType = taskType
         self.payload = payload
         self.maxAttempts = maxAttempts
         self.queue = queue
         self.runAt = runAt
+        self.leaseSeconds = leaseSeconds
     }
 }
 

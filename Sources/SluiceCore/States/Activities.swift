@@ -10,6 +10,8 @@ public struct ActivityTask: Sendable {
     public let token: String
     public let job: ClaimedJob
     public let input: String
+    /// Heartbeat at least this often.
+    public let leaseSeconds: Double
 }
 
 public enum ActivityError: Error, CustomStringConvertible, Equatable {
@@ -26,7 +28,8 @@ public enum ActivityError: Error, CustomStringConvertible, Equatable {
 }
 
 extension Engine {
-    /// Claims one waiting task of activity `name`, leased for `heartbeatSeconds`; nil when none waits.
+    /// Claims one waiting task of activity `name`, leased for the state's HeartbeatSeconds (else
+    /// TimeoutSeconds, else `heartbeatSeconds`); nil when none waits.
     public func claimActivity(_ name: String, heartbeatSeconds: Double) throws -> ActivityTask? {
         let owner = LeaseOwner(host: self.owner.host, pid: self.owner.pid, token: "activity-" + String(UInt64.random(in: 0...UInt64.max), radix: 36))
         let now = Date().timeIntervalSince1970
@@ -34,17 +37,35 @@ extension Engine {
         let queue = StatesResources.activityQueue(name)
         request.claims = [(queue, 1)]
         guard let job = try store.runCycle(request).claimed[queue]?.first else { return nil }
-        return ActivityTask(token: "\(job.id).\(job.attempt).\(owner.token)", job: job, input: job.payload)
+        // The state's own heartbeat limit wins over the worker's request.
+        let stateLease = try store.database.read { db in
+            let statement = try db.prepared("SELECT lease_seconds FROM jobs WHERE id = ?")
+            statement.bind(1, job.id)
+            return try statement.step() ? statement.optionalDouble(0) : nil
+        }
+        if let stateLease {
+            try store.database.write { db in
+                let statement = try db.prepared("UPDATE jobs SET lease_expires_at = ? WHERE id = ? AND state = 'running' AND lease_owner = ?")
+                statement.bind(1, now + stateLease)
+                statement.bind(2, job.id)
+                statement.bind(3, owner.description)
+                try statement.run()
+            }
+        }
+        return ActivityTask(token: "\(job.id).\(job.attempt).\(owner.token)", job: job, input: job.payload, leaseSeconds: stateLease ?? heartbeatSeconds)
     }
 
     /// Extends the lease of a claimed task by `heartbeatSeconds` from now.
     public func heartbeatActivity(token: String, heartbeatSeconds: Double) throws {
         let (id, _, owner) = try parse(token)
         let extended = try store.database.write { db in
-            let statement = try db.prepared("UPDATE jobs SET lease_expires_at = ? WHERE id = ? AND state = 'running' AND lease_owner = ?")
-            statement.bind(1, Date().timeIntervalSince1970 + heartbeatSeconds)
-            statement.bind(2, id)
-            statement.bind(3, owner.description)
+            let statement = try db.prepared("""
+                UPDATE jobs SET lease_expires_at = ? + COALESCE(lease_seconds, ?) WHERE id = ? AND state = 'running' AND lease_owner = ?
+                """)
+            statement.bind(1, Date().timeIntervalSince1970)
+            statement.bind(2, heartbeatSeconds)
+            statement.bind(3, id)
+            statement.bind(4, owner.description)
             return try statement.run()
         }
         if extended != 1 { throw ActivityError.leaseLost }

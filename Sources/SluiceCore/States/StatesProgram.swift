@@ -135,8 +135,9 @@ public struct StatesProgram: WorkflowProgram {
             let memory = Memory(phase: "task", state: call.state, raw: call.raw, attempts: [], input: input)
             let (type, payload) = StatesResources.job(for: call)
             let queue = type == "activity" ? StatesResources.activityQueue(call.resource) : nil
+            let lease = type == "activity" ? (call.heartbeatSeconds ?? call.timeoutSeconds) : nil
             return ProgramDecision(state: memory.text, effects: [.scheduleTask(TaskRequest(step: call.state, taskType: type, payload: payload,
-                                                                                           maxAttempts: 1_000, queue: queue))])
+                                                                                           maxAttempts: 1_000, queue: queue, leaseSeconds: lease))])
         case let .wait(call):
             let memory = Memory(phase: "wait", state: call.state, raw: call.raw, attempts: [], input: input)
             let due = call.until?.timeIntervalSince1970 ?? now + (call.seconds ?? 0)

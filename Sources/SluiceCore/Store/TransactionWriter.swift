@@ -278,8 +278,8 @@ struct TransactionWriter {
         let due = runAt <= now
         let insert = try db.prepared("""
             INSERT INTO jobs (execution_id, execution_uid, kind, queue, priority, run_at, state, step, task_type, payload,
-                              max_attempts, created_at)
-            VALUES (?, ?, 'task', ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                              max_attempts, created_at, lease_seconds)
+            VALUES (?, ?, 'task', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         insert.bind(1, context.id)
         insert.bind(2, context.uid)
@@ -296,6 +296,7 @@ struct TransactionWriter {
         insert.bind(9, task.payload)
         insert.bind(10, task.maxAttempts)
         insert.bind(11, context.createdAt)
+        insert.bind(12, task.leaseSeconds)
         try insert.run()
         if due { createdReady = true }
         try appendHistory(context.id, "TaskScheduled", step: task.step, attempt: nil, details: nil)
@@ -395,9 +396,31 @@ struct TransactionWriter {
     /// process on this host that no longer exists (SIGKILL, power cut) — no need to wait for expiry.
     private mutating func rescue(owner: LeaseOwner) throws -> Int {
         var rescued = 0
+        // An activity task whose worker stopped heartbeating fails with States.HeartbeatTimeout
+        // (through the state's Retry and Catch) instead of silently going back to the queue.
+        let silent = try db.prepared("""
+            SELECT id, execution_id, execution_uid, queue, priority, step, task_type, payload, attempt, max_attempts, created_at, lease_owner
+            FROM jobs WHERE state = 'running' AND lease_expires_at < ? AND queue LIKE 'activity:%'
+            """)
+        silent.bind(1, now)
+        var timedOut: [(ClaimedJob, LeaseOwner)] = []
+        while try silent.step() {
+            guard let holder = silent.text(11).flatMap(LeaseOwner.init(parsing:)) else { continue }
+            timedOut.append((ClaimedJob(id: silent.int64(0), executionID: silent.int64(1), executionUID: silent.text(2) ?? "", queue: silent.text(3) ?? "",
+                                        priority: silent.int(4), step: silent.text(5) ?? "", taskType: silent.text(6) ?? "",
+                                        payload: silent.text(7) ?? "{}", attempt: silent.int(8), maxAttempts: silent.int(9),
+                                        enqueuedAt: silent.double(10)), holder))
+        }
+        silent.reset()
+        for (job, holder) in timedOut {
+            let outcome = TaskOutcome(job: job, result: .failed(error: "States.HeartbeatTimeout", cause: "no heartbeat from the activity worker in time",
+                                                                retryable: true, retryAfter: nil),
+                                      startedAt: now, finishedAt: now, leaseOwner: holder)
+            if try record(outcome, owner: holder) { rescued += 1 }
+        }
         let expired = try db.prepared("""
             UPDATE jobs SET state = 'ready', lease_owner = NULL, lease_expires_at = NULL
-            WHERE state = 'running' AND lease_expires_at < ? RETURNING execution_id, step, attempt
+            WHERE state = 'running' AND lease_expires_at < ? AND queue NOT LIKE 'activity:%' RETURNING execution_id, step, attempt
             """)
         expired.bind(1, now)
         var events: [(Int64, String?, Int)] = []
