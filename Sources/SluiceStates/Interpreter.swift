@@ -14,9 +14,10 @@ public struct Interpreter: Sendable {
         self.trace = trace
     }
 
-    /// States entered and exited during one call, in order.
+    /// States entered and exited during one call, in order, and the random values drawn.
     public final class Trace: @unchecked Sendable {
         public private(set) var events: [(type: String, state: String)] = []
+        public let random = RandomValues()
         public init() {}
         func entered(_ state: String) { events.append(("StateEntered", state)) }
         func exited(_ state: String) { events.append(("StateExited", state)) }
@@ -60,6 +61,9 @@ public struct Interpreter: Sendable {
 
     /// Runs states from `name` until one needs the outside world or the machine ends.
     public func advance(from name: String, raw: JSON, context: JSON) -> Advance {
+        if let trace, Thread.current.threadDictionary["sluice.states.random"] as? RandomValues !== trace.random {
+            return trace.random.around { advance(from: name, raw: raw, context: context) }
+        }
         var name = name
         var data = raw
         let runner = LocalRunner(machine: machine)
@@ -102,6 +106,9 @@ public struct Interpreter: Sendable {
 
     /// The task of `state` succeeded with `result`: ResultSelector, ResultPath, OutputPath, go on.
     public func taskSucceeded(state name: String, raw: JSON, result: JSON, context: JSON) -> Advance {
+        if let trace, Thread.current.threadDictionary["sluice.states.random"] as? RandomValues !== trace.random {
+            return trace.random.around { taskSucceeded(state: name, raw: raw, result: result, context: context) }
+        }
         guard let state = machine.states[name] else { return .failed(error: "States.Runtime", cause: "no state \(name)") }
         let stateContext = context.setting("State", .object([("Name", .string(name))]))
         do {

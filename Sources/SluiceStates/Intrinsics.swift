@@ -187,7 +187,7 @@ enum Intrinsics {
             return .int(round(a) + round(b))
         case "States.MathRandom":
             guard args.count >= 2, let low = args[0].number, let high = args[1].number, low < high else { throw fail("expects start < end") }
-            return .int(Int64.random(in: Int64(low)..<Int64(high)))
+            return RandomValues.draw { .int(Int64.random(in: Int64(low)..<Int64(high))) }
         case "States.Base64Encode":
             try count(1)
             guard case let .string(text) = args[0] else { throw fail("expects a string") }
@@ -209,7 +209,7 @@ enum Intrinsics {
             default: throw fail("unknown algorithm \(algorithm) (MD5, SHA-1, SHA-256, SHA-384, SHA-512)")
             }
         case "States.UUID":
-            return .string(UUID().uuidString.lowercased())
+            return RandomValues.draw { .string(UUID().uuidString.lowercased()) }
         case "States.Format":
             guard case let .string(template)? = args.first else { throw fail("expects a template string") }
             var out = ""
@@ -230,5 +230,33 @@ enum Intrinsics {
         default:
             throw StatesError("States.IntrinsicFailure", "unknown intrinsic function \(name)")
         }
+    }
+}
+
+/// Random intrinsic values (States.UUID, States.MathRandom) pass through here: the values drawn
+/// are recorded, and a replay hands the recorded ones back in order so it gives the same
+/// result. The source is per thread: the interpreter runs a step on one thread.
+public final class RandomValues: @unchecked Sendable {
+    public private(set) var drawn: [JSON] = []
+    private var replay: [JSON]
+
+    public init(replaying values: [JSON] = []) { replay = values }
+
+    private static let key = "sluice.states.random"
+
+    /// Runs `body` with this source current on the calling thread.
+    public func around<T>(_ body: () throws -> T) rethrows -> T {
+        let dictionary = Thread.current.threadDictionary
+        let previous = dictionary[Self.key]
+        dictionary[Self.key] = self
+        defer { dictionary[Self.key] = previous }
+        return try body()
+    }
+
+    static func draw(_ fresh: () -> JSON) -> JSON {
+        guard let source = Thread.current.threadDictionary[key] as? RandomValues else { return fresh() }
+        let value = source.replay.isEmpty ? fresh() : source.replay.removeFirst()
+        source.drawn.append(value)
+        return value
     }
 }

@@ -61,6 +61,14 @@ import SluiceHTTP
         #expect(try harness.store.execution(uid: uid)?.status == .succeeded)
     }
 
+    @Test func randomValuesDrawnAreInTheHistory() throws {
+        let harness = try harness(#"{"StartAt": "Roll", "States": {"Roll": {"Type": "Pass", "Parameters": {"id.$": "States.UUID()"}, "End": true}}}"#)
+        let record = try harness.finish(try harness.start("machine", "{}"))
+        let drawn = try harness.store.history(uid: record.uid).first { $0.type == "RandomValuesDrawn" }?.details ?? ""
+        let id = (try JSONSerialization.jsonObject(with: Data((record.output ?? "{}").utf8)) as? [String: Any])?["id"] as? String ?? "?"
+        #expect(drawn.contains(id))
+    }
+
     @Test func theMachineTimeoutEndsALongExecutionAsTimedOut() throws {
         let server = try TestHTTPServer()
         defer { server.stop() }

@@ -60,3 +60,24 @@ import Testing
         }
     }
 }
+
+@Suite struct RandomValueTests {
+    @Test func randomValuesAreRecordedAndAReplayGivesTheSameResult() throws {
+        let machine = try StateMachine(parsing: """
+            {"StartAt": "Roll", "States": {"Roll": {"Type": "Pass", "Parameters": {"id.$": "States.UUID()", "n.$": "States.MathRandom(1, 1000000)"}, "End": true}}}
+            """)
+        var interpreter = Interpreter(machine: machine)
+        let trace = Interpreter.Trace()
+        interpreter.trace = trace
+        guard case let .succeeded(first) = interpreter.start(input: .object([]), context: .object([])) else {
+            Issue.record("did not succeed"); return
+        }
+        #expect(trace.random.drawn.count == 2)
+        #expect(trace.random.drawn == [first["id"]!, first["n"]!])
+        let replay = RandomValues(replaying: trace.random.drawn)
+        let again = replay.around { LocalRunner(machine: machine).run(input: .object([])) }
+        #expect(again == .succeeded(first))
+        // Without the replay, new values.
+        #expect(LocalRunner(machine: machine).run(input: .object([])) != .succeeded(first))
+    }
+}

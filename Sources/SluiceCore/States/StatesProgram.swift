@@ -58,10 +58,15 @@ public struct StatesProgram: WorkflowProgram {
         return (copy, trace)
     }
 
-    /// History lines for the states passed, before the decision's own effects.
+    /// History lines for the states passed (and random values drawn), before the decision's own effects.
     private func withTrace(_ decision: ProgramDecision, _ trace: Interpreter.Trace) -> ProgramDecision {
         var decision = decision
-        decision.effects = trace.events.map { Effect.record(type: $0.type, step: $0.state, details: nil) } + decision.effects
+        var records = trace.events.map { Effect.record(type: $0.type, step: $0.state, details: nil) }
+        if !trace.random.drawn.isEmpty {
+            records.append(.record(type: "RandomValuesDrawn", step: nil,
+                                   details: "{\"values\":" + SluiceStates.JSON.array(trace.random.drawn).description + "}"))
+        }
+        decision.effects = records + decision.effects
         return decision
     }
 
