@@ -41,11 +41,27 @@ public struct Interpreter: Sendable {
         public let until: Date?
     }
 
+    /// A Parallel or Map state whose branches contain Task states: each branch (or item) runs
+    /// as a child execution; resume with `taskSucceeded(state:raw:result:)` given the array of
+    /// their outputs in order, or `taskFailed` with the first failure.
+    public struct ChildrenCall: Sendable, Equatable {
+        public struct Child: Sendable, Equatable {
+            public let machine: JSON
+            public let input: JSON
+        }
+        public let state: String
+        public let raw: JSON
+        public let children: [Child]
+        /// 0: no limit.
+        public let maxConcurrency: Int
+    }
+
     public enum Advance: Sendable, Equatable {
         case succeeded(JSON)
         case failed(error: String?, cause: String?)
         case task(TaskCall)
         case wait(WaitCall)
+        case children(ChildrenCall)
     }
 
     /// What a task failure leads to.
@@ -72,6 +88,7 @@ public struct Interpreter: Sendable {
             let stateContext = context.setting("State", .object([("Name", .string(name))]))
             trace?.entered(name)
             do {
+                if let call = try childrenCall(state, raw: data, context: stateContext) { return .children(call) }
                 switch state.kind {
                 case let .task(resource, timeout, heartbeat):
                     let input = try Processing.select(state.inputPath, data, state: name, field: "InputPath")
@@ -102,6 +119,43 @@ public struct Interpreter: Sendable {
             }
         }
         return .failed(error: "States.Runtime", cause: "more than \(runner.maxTransitions) transitions")
+    }
+
+    /// A Parallel or Map state with Task states inside runs its branches as child executions.
+    private func childrenCall(_ state: StateMachine.State, raw data: JSON, context stateContext: JSON) throws(StatesError) -> ChildrenCall? {
+        let name = state.name
+        switch state.kind {
+        case let .parallel(branches):
+            guard branches.contains(where: { !$0.resources.isEmpty }) else { return nil }
+            let input = try Processing.select(state.inputPath, data, state: name, field: "InputPath")
+            var value = input
+            if let parameters = state.parameters { value = try Processing.fill(parameters, input: input, context: stateContext) }
+            var children: [ChildrenCall.Child] = []
+            for branch in branches { children.append(.init(machine: branch.raw, input: value)) }
+            return ChildrenCall(state: name, raw: data, children: children, maxConcurrency: 0)
+        case let .map(processor, itemsPath, itemSelector, maxConcurrency, concurrencyPath):
+            guard !processor.resources.isEmpty else { return nil }
+            let input = try Processing.select(state.inputPath, data, state: name, field: "InputPath")
+            var limit = maxConcurrency ?? 0
+            if let concurrencyPath {
+                guard case let .int(value)? = concurrencyPath.evaluate(input), value >= 0 else {
+                    throw StatesError.runtime(name, "The MaxConcurrencyPath field does not refer to a valid integer: \(concurrencyPath)")
+                }
+                limit = Int(value)
+            }
+            let items: JSON? = itemsPath == nil ? input : itemsPath!.evaluate(input)
+            guard case let .array(values)? = items else { throw StatesError.runtime(name, "Map's ItemsPath does not reference an array") }
+            var children: [ChildrenCall.Child] = []
+            for (index, item) in values.enumerated() {
+                let itemContext = stateContext.setting("Map", .object([("Item", .object([("Index", .int(Int64(index))), ("Value", item)]))]))
+                var itemInput = item
+                if let itemSelector { itemInput = try Processing.fill(itemSelector, input: input, context: itemContext) }
+                children.append(.init(machine: processor.raw, input: itemInput))
+            }
+            return ChildrenCall(state: name, raw: data, children: children, maxConcurrency: limit)
+        default:
+            return nil
+        }
     }
 
     /// The task of `state` succeeded with `result`: ResultSelector, ResultPath, OutputPath, go on.

@@ -40,6 +40,24 @@ public enum Effect: Sendable {
     case timedOut(cause: String)
     /// A line in the execution's history (a state entered or exited, …).
     case record(type: String, step: String?, details: String?)
+    /// Start child executions (Parallel branches, Map iterations); each one's end is reported
+    /// back to this program as an outcome of step `$child` whose payload is the child's slot.
+    case startChildren([ChildStart])
+}
+
+/// A child execution to start: its machine (compiled JSON), input and slot in the parent's join.
+public struct ChildStart: Sendable {
+    public var machine: String
+    public var input: String
+    public var slot: String
+    public var runAt: Double?
+
+    public init(machine: String, input: String, slot: String, runAt: Double? = nil) {
+        self.machine = machine
+        self.input = input
+        self.slot = slot
+        self.runAt = runAt
+    }
 }
 
 /// A task to put on the queue.

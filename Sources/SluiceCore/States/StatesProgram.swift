@@ -23,10 +23,12 @@ public struct StatesProgram: WorkflowProgram {
         var raw: SluiceStates.JSON
         var attempts: [Int]
         var input: SluiceStates.JSON
+        /// While joining children: `{generation, count, max, started, done: {index: output}, specs: [{machine, input}]}`.
+        var join: SluiceStates.JSON = .null
 
         var text: String {
             SluiceStates.JSON.object([("phase", .string(phase)), ("state", .string(state)), ("raw", raw),
-                                      ("attempts", .array(attempts.map { .int(Int64($0)) })), ("input", input)]).description
+                                      ("attempts", .array(attempts.map { .int(Int64($0)) })), ("input", input), ("join", join)]).description
         }
 
         init(phase: String, state: String, raw: SluiceStates.JSON, attempts: [Int], input: SluiceStates.JSON) {
@@ -43,6 +45,7 @@ public struct StatesProgram: WorkflowProgram {
             var attempts: [Int] = []
             if case let .array(items)? = value["attempts"] { attempts = items.compactMap { $0.number.map { Int($0) } } }
             self.init(phase: phase, state: state, raw: raw, attempts: attempts, input: input)
+            join = value["join"] ?? .null
         }
     }
 
@@ -83,6 +86,64 @@ public struct StatesProgram: WorkflowProgram {
         return decision
     }
 
+    /// The step of the synthetic outcome that reports a child execution's end.
+    public static let childStep = "$child"
+
+    /// A child ended: record it; start the next waiting one; when all are done, go on with the
+    /// array of their outputs; on a failure, Retry (all children again) or Catch.
+    private func joined(_ interpreter: Interpreter, _ memory: inout Memory, slot: String, result: TaskOutcome.Result, now: Double) -> ProgramDecision {
+        let parts = slot.split(separator: ":")
+        guard memory.phase == "join", parts.count == 2, let index = Int(parts[1]),
+              case let .int(generation)? = memory.join["generation"], String(generation) == parts[0],
+              case let .array(specs)? = memory.join["specs"] else {
+            return ProgramDecision(state: memory.text, effects: [])  // a child of an earlier attempt: ignored
+        }
+        let context = context(memory.input)
+        switch result {
+        case let .succeeded(output):
+            var done = memory.join["done"] ?? .object([])
+            done = done.setting(String(index), (try? JSONParser.parse(output)) ?? .null)
+            memory.join = memory.join.setting("done", done)
+            guard case let .object(finished) = done else { return ProgramDecision(state: memory.text, effects: []) }
+            if finished.count == specs.count {
+                let outputs = (0..<specs.count).map { done[String($0)] ?? .null }
+                return decide(interpreter.taskSucceeded(state: memory.state, raw: memory.raw, result: .array(outputs), context: context),
+                              input: memory.input, now: now, current: memory)
+            }
+            let started = Int(memory.join["started"]?.number ?? 0)
+            guard started < specs.count else { return ProgramDecision(state: memory.text, effects: []) }
+            memory.join = memory.join.setting("started", .int(Int64(started + 1)))
+            return ProgramDecision(state: memory.text, effects: [.startChildren([child(specs[started], generation: Int(generation), index: started, runAt: nil)])])
+        case let .failed(error, cause, _, _):
+            switch interpreter.taskFailed(state: memory.state, raw: memory.raw, error: error, cause: cause, attempts: memory.attempts, context: context) {
+            case let .retry(delay, retrier):
+                while memory.attempts.count <= retrier { memory.attempts.append(0) }
+                memory.attempts[retrier] += 1
+                return startJoin(&memory, specs: specs, maxConcurrency: Int(memory.join["max"]?.number ?? 0), runAt: now + delay)
+            case let .advance(advance):
+                return decide(advance, input: memory.input, now: now, current: memory)
+            }
+        }
+    }
+
+    private func child(_ spec: SluiceStates.JSON, generation: Int, index: Int, runAt: Double?) -> ChildStart {
+        ChildStart(machine: (spec["machine"] ?? .null).description, input: (spec["input"] ?? .object([])).description,
+                   slot: "\(generation):\(index)", runAt: runAt)
+    }
+
+    /// Starts (again) a join over `specs`: a new generation, the first `maxConcurrency` children.
+    private func startJoin(_ memory: inout Memory, specs: [SluiceStates.JSON], maxConcurrency: Int, runAt: Double?) -> ProgramDecision {
+        let generation = Int.random(in: 1...Int(Int32.max))
+        let first = maxConcurrency > 0 ? min(maxConcurrency, specs.count) : specs.count
+        memory.phase = "join"
+        memory.join = .object([("generation", .int(Int64(generation))), ("max", .int(Int64(maxConcurrency))), ("started", .int(Int64(first))),
+                               ("done", .object([])), ("specs", .array(specs))])
+        if specs.isEmpty {
+            return ProgramDecision(state: memory.text, effects: [])
+        }
+        return ProgramDecision(state: memory.text, effects: [.startChildren((0..<first).map { child(specs[$0], generation: generation, index: $0, runAt: runAt) })])
+    }
+
     /// The step name of the machine-timeout timer job.
     static let machineTimeoutStep = "$timeout"
 
@@ -99,6 +160,9 @@ public struct StatesProgram: WorkflowProgram {
             return ProgramDecision(state: text, effects: [.fail(error: "States.Runtime", cause: "unreadable state-machine state")])
         }
         let context = context(memory.input)
+        if outcome.job.step == Self.childStep {
+            return joined(interpreter, &memory, slot: outcome.job.payload, result: outcome.result, now: now)
+        }
         if memory.phase == "wait" {
             return decide(interpreter.waitElapsed(state: memory.state, raw: memory.raw, context: context), input: memory.input, now: now, current: memory)
         }
@@ -143,6 +207,14 @@ public struct StatesProgram: WorkflowProgram {
             let lease = type == "activity" ? (call.heartbeatSeconds ?? call.timeoutSeconds) : nil
             return ProgramDecision(state: memory.text, effects: [.scheduleTask(TaskRequest(step: call.state, taskType: type, payload: payload,
                                                                                            maxAttempts: 1_000, queue: queue, leaseSeconds: lease))])
+        case let .children(call):
+            var memory = Memory(phase: "join", state: call.state, raw: call.raw, attempts: [], input: input)
+            let specs = call.children.map { SluiceStates.JSON.object([("machine", $0.machine), ("input", $0.input)]) }
+            if specs.isEmpty {
+                return decide(interpreter.taskSucceeded(state: call.state, raw: call.raw, result: .array([]), context: context(input)),
+                              input: input, now: now, current: current)
+            }
+            return startJoin(&memory, specs: specs, maxConcurrency: call.maxConcurrency, runAt: nil)
         case let .wait(call):
             let memory = Memory(phase: "wait", state: call.state, raw: call.raw, attempts: [], input: input)
             let due = call.until?.timeIntervalSince1970 ?? now + (call.seconds ?? 0)

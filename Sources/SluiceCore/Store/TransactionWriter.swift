@@ -269,6 +269,8 @@ struct TransactionWriter {
             case let .timedOut(cause):
                 try finishExecution(context.id, status: .timedOut, output: nil, error: "States.Timeout", cause: cause, at: finishedAt ?? now)
                 try cancelWaitingJobs(context.id)
+            case let .startChildren(children):
+                for child in children { try startChild(child, parent: context) }
             }
         }
     }
@@ -314,7 +316,7 @@ struct TransactionWriter {
         return try statement.run() == 1
     }
 
-    private func finishExecution(_ id: Int64, status: ExecutionStatus, output: String?, error: String?, cause: String?, at: Double) throws {
+    private mutating func finishExecution(_ id: Int64, status: ExecutionStatus, output: String?, error: String?, cause: String?, at: Double) throws {
         let statement = try db.prepared("""
             UPDATE executions SET status = ?, output = ?, error = ?, cause = ?, finished_at = ?, updated_at = ?
             WHERE id = ? AND status IN ('pending', 'running')
@@ -338,10 +340,76 @@ struct TransactionWriter {
         try statement.run()
     }
 
-    private func appendEnd(_ id: Int64, _ status: ExecutionStatus, error: String?, cause: String?) throws {
+    /// Starts a child execution for a parent's Parallel branch or Map iteration. Its machine is
+    /// stored as a definition named by its checksum, so the same branch is one row however often it runs.
+    private mutating func startChild(_ child: ChildStart, parent: ExecutionContext) throws {
+        let name = "$child:" + Checksum.fnv1a64Hex(child.machine)
+        let find = try db.prepared("SELECT id FROM definitions WHERE name = ? LIMIT 1")
+        find.bind(1, name)
+        let exists = try find.step()
+        find.reset()
+        if !exists {
+            let insert = try db.prepared("""
+                INSERT INTO definitions (name, version, dialect, source, compiled, checksum, created_at) VALUES (?, 1, 'asl', ?, ?, ?, ?)
+                """)
+            insert.bind(1, name)
+            insert.bind(2, child.machine)
+            insert.bind(3, child.machine)
+            insert.bind(4, Checksum.fnv1a64Hex(child.machine))
+            insert.bind(5, now)
+            try insert.run()
+        }
+        let receipt = try submit(Submission(definition: name, input: child.input, queue: parent.queue, namespace: parent.namespace, runAt: child.runAt))
+        let link = try db.prepared("UPDATE executions SET parent_id = ?, parent_slot = ? WHERE id = ?")
+        link.bind(1, parent.id)
+        link.bind(2, child.slot)
+        link.bind(3, receipt.rowID)
+        try link.run()
+        // A child that finished inline (no task on its path) reports at once.
+        try notifyParent(receipt.rowID)
+    }
+
+    /// Reports a finished child execution to its parent's program (as a `$child` outcome) and
+    /// applies the parent's decision in this same transaction.
+    private mutating func notifyParent(_ childID: Int64) throws {
+        let child = try db.prepared("SELECT parent_id, parent_slot, status, output, error, cause FROM executions WHERE id = ?")
+        child.bind(1, childID)
+        guard try child.step(), let parentID = child.optionalInt64(0), let slot = child.text(1),
+              let status = ExecutionStatus(rawValue: child.text(2) ?? ""), status.isFinished else {
+            child.reset()
+            return
+        }
+        let output = child.text(3), error = child.text(4), cause = child.text(5)
+        child.reset()
+        let load = try db.prepared("SELECT uid, definition_id, state, status, queue, namespace FROM executions WHERE id = ?")
+        load.bind(1, parentID)
+        guard try load.step(), let parentStatus = ExecutionStatus(rawValue: load.text(3) ?? ""), !parentStatus.isFinished else {
+            load.reset()
+            return
+        }
+        let uid = load.text(0) ?? "", definitionID = load.int64(1), state = load.text(2), queue = load.text(4) ?? "default", namespace = load.text(5)
+        load.reset()
+        let job = ClaimedJob(id: -1, executionID: parentID, executionUID: uid, queue: queue, priority: 0, step: StatesProgram.childStep,
+                             taskType: "child", payload: slot, attempt: 1, maxAttempts: 1, enqueuedAt: now)
+        let result: TaskOutcome.Result = status == .succeeded
+            ? .succeeded(output: output ?? "null")
+            : .failed(error: error ?? "States.TaskFailed", cause: cause ?? "", retryable: true, retryAfter: nil)
+        let decision = try program(definitionID).resume(state: state, after: TaskOutcome(job: job, result: result, startedAt: now, finishedAt: now), now: now)
+        let context = ExecutionContext(id: parentID, uid: uid, queue: queue, priority: 0, runAt: nil, createdAt: now, namespace: namespace)
+        try apply(decision.effects.filter(\.isRecord), context: context, retriedJob: nil)
+        let update = try db.prepared("UPDATE executions SET state = ?, updated_at = ? WHERE id = ? AND status IN ('pending', 'running')")
+        update.bind(1, decision.state)
+        update.bind(2, now)
+        update.bind(3, parentID)
+        try update.run()
+        try apply(decision.effects.filter { !$0.isRecord && !$0.isRetry }, context: context, retriedJob: nil)
+    }
+
+    private mutating func appendEnd(_ id: Int64, _ status: ExecutionStatus, error: String?, cause: String?) throws {
         let type = status == .succeeded ? "ExecutionSucceeded" : status == .timedOut ? "ExecutionTimedOut" : "ExecutionFailed"
         let details = status == .succeeded ? nil : JSONText.object(["error": .string(error ?? ""), "cause": .string(cause ?? "")])
         try appendHistory(id, type, step: nil, attempt: nil, details: details)
+        try notifyParent(id)
     }
 
     // MARK: Claim, promote, rescue
@@ -513,6 +581,11 @@ struct TransactionWriter {
 
 /// What effects need to know of the execution they belong to.
 extension Effect {
+    var isRetry: Bool {
+        if case .retry = self { return true }
+        return false
+    }
+
     var isRecord: Bool {
         if case .record = self { return true }
         return false

@@ -15,11 +15,8 @@ public enum DefinitionCompiler {
             let json = SluiceStates.JSON(foundation: object)
             let machine: StateMachine
             do { machine = try StateMachine(json) } catch { throw Document.LoadError(file: file, location: error.pointer, message: error.message) }
+            // Task states inside Parallel and Map run as child executions joined by the parent.
             for (state, resource) in machine.resources {
-                if state.contains("/") {
-                    throw Document.LoadError(file: file, location: "/States/\(state.split(separator: "/")[0])",
-                                             message: "Task states inside Parallel or Map are not supported yet")
-                }
                 // Any other resource is an activity that external workers take over the API.
                 if resource.isEmpty || resource.count > 200 {
                     throw Document.LoadError(file: file, location: "/States/\(state)/Resource", message: "a resource name of 1 to 200 characters")
