@@ -45,6 +45,15 @@ struct APIClient {
     }
 
     func send(_ method: String, _ path: String, body: [String: Any]? = nil) async -> Reply {
+        await send(method, path, data: body.flatMap { try? JSONSerialization.data(withJSONObject: $0) }, contentType: "application/json")
+    }
+
+    /// Sends a raw text body (definition uploads).
+    func sendText(_ method: String, _ path: String, text: String, contentType: String) async -> Reply {
+        await send(method, path, data: Data(text.utf8), contentType: contentType)
+    }
+
+    private func send(_ method: String, _ path: String, data: Data?, contentType: String) async -> Reply {
         guard let url = URL(string: base.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + path) else {
             fail("bad server URL \(base)", code: ClientExit.refused)
         }
@@ -52,28 +61,10 @@ struct APIClient {
         request.httpMethod = method
         request.timeoutInterval = 30
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        if let body {
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.httpBody = try? JSONSerialization.data(withJSONObject: body)
+        if let data {
+            request.setValue(contentType, forHTTPHeaderField: "Content-Type")
+            request.httpBody = data
         }
-        do {
-            let (data, response) = try await URLSession.shared.data(for: request)
-            return Reply(status: (response as? HTTPURLResponse)?.statusCode ?? 0, data: data)
-        } catch {
-            fail("cannot reach \(base): \(error.localizedDescription)", code: ClientExit.unreachable)
-        }
-    }
-
-    /// Sends a raw text body (definition uploads).
-    func sendText(_ method: String, _ path: String, text: String, contentType: String) async -> Reply {
-        guard let url = URL(string: base.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + path) else {
-            fail("bad server URL \(base)", code: ClientExit.refused)
-        }
-        var request = URLRequest(url: url)
-        request.httpMethod = method
-        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        request.setValue(contentType, forHTTPHeaderField: "Content-Type")
-        request.httpBody = Data(text.utf8)
         do {
             let (data, response) = try await URLSession.shared.data(for: request)
             return Reply(status: (response as? HTTPURLResponse)?.statusCode ?? 0, data: data)
