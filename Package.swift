@@ -52,6 +52,7 @@ let package = Package(
             name: "SluiceAPI",
             dependencies: [
                 "SluiceCore",
+                "SluiceStates",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

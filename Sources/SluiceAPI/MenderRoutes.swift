@@ -1,4 +1,5 @@
 import Foundation
+import SluiceStates
 import Hummingbird
 import SluiceCore
 
@@ -45,7 +46,7 @@ struct MenderRoutes {
     }
 
     private func submission(_ name: String, _ object: [String: Any]) -> Submission {
-        Submission(definition: name, input: JSONValue(any: object).text)
+        Submission(definition: name, input: SluiceStates.JSON(foundation: object).text)
     }
 
     func start(_ request: Request, _ name: String) async throws -> Response {
@@ -84,7 +85,7 @@ struct MenderRoutes {
             return Self.error(.notFound, "not found")
         }
         var parameters: [String] = []
-        if case let .object(pairs)? = JSONValue(parsing: record.input) {
+        if case let .object(pairs)? = SluiceStates.JSON(parsing: record.input) {
             parameters = pairs.map { JSONText.object(["name": .string($0.0), "value": .string($0.1.plainText)]) }
         }
         let status: String
@@ -97,7 +98,7 @@ struct MenderRoutes {
         var results: [(String, String)] = []
         for event in try engine.store.history(uid: id) where event.type == "TaskSucceeded" || event.type == "TaskFailed" {
             guard let step = event.step else { continue }
-            let result = Self.taskResult(step: step, success: event.type == "TaskSucceeded", details: event.details.flatMap { JSONValue(parsing: $0) })
+            let result = Self.taskResult(step: step, success: event.type == "TaskSucceeded", details: event.details.flatMap { SluiceStates.JSON(parsing: $0) })
             results.removeAll { $0.0 == step }
             results.append((step, result))
         }
@@ -109,14 +110,14 @@ struct MenderRoutes {
         ]))
     }
 
-    static func taskResult(step: String, success: Bool, details: JSONValue?) -> String {
+    static func taskResult(step: String, success: Bool, details: SluiceStates.JSON?) -> String {
         if let request = details?["request"] {
             var headers: [String] = []
             if case let .object(pairs)? = request["headers"] { headers = pairs.map { "\($0.0): \($0.1.plainText)" } }
             return JSONText.object([
                 "name": .string(step), "type": .string("http"), "success": .bool(success),
                 "httpRequest": .raw(JSONText.object(["uri": .string(request["url"]?.plainText ?? ""), "method": .string(request["method"]?.plainText ?? ""),
-                                                      "body": .string(""), "headers": .raw(JSONValue.array(headers.map(JSONValue.string)).text)])),
+                                                      "body": .string(""), "headers": .raw(SluiceStates.JSON.array(headers.map(SluiceStates.JSON.string)).text)])),
                 "httpResponse": .raw(JSONText.object(["statusCode": .int(Int(details?["status"]?.plainText ?? "0") ?? 0),
                                                        "body": .string(details?["body"]?.plainText ?? details?["error"]?.plainText ?? "")])),
             ])
@@ -134,7 +135,7 @@ struct MenderRoutes {
 
     func workflows() throws -> Response {
         let items = try engine.store.definitions().filter { $0.dialect == "tasklist" }.map { record in
-            JSONValue(parsing: record.source)?.text ?? JSONText.object(["name": .string(record.name), "version": .int(record.version)])
+            SluiceStates.JSON(parsing: record.source)?.text ?? JSONText.object(["name": .string(record.name), "version": .int(record.version)])
         }
         return JSONResponse.make(body: "[" + items.joined(separator: ",") + "]")
     }

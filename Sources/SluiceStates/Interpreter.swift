@@ -16,11 +16,13 @@ public struct Interpreter: Sendable {
 
     /// States entered and exited during one call, in order, and the random values drawn.
     public final class Trace: @unchecked Sendable {
-        public private(set) var events: [(type: String, state: String)] = []
+        public private(set) var events: [(type: String, state: String, details: String?)] = []
         public let random = RandomValues()
         public init() {}
-        func entered(_ state: String) { events.append(("StateEntered", state)) }
-        func exited(_ state: String) { events.append(("StateExited", state)) }
+        func entered(_ state: String) { events.append(("StateEntered", state, nil)) }
+        func exited(_ state: String) { events.append(("StateExited", state, nil)) }
+        /// Any other line, in its place among the states (a task skipped, and why).
+        func note(_ type: String, _ state: String, details: String?) { events.append((type, state, details)) }
     }
 
     /// A task to run: the state's effective parameters, and the state input to resume with.
@@ -177,17 +179,48 @@ public struct Interpreter: Sendable {
         }
     }
 
+    /// The name a Retry or Catch can give to match any failure its executor calls transient
+    /// (no response, a timeout, HTTP 5xx or 429): a Sluice extension, since the States Language
+    /// matches exact names only and `States.Http.StatusCode.5xx` does not exist.
+    public static let retryableError = "Sluice.Retryable"
+
+    /// A `Retry-After` longer than this is not waited for when the retrier sets no MaxDelaySeconds.
+    public static let maxRetryAfterSeconds = 3600.0
+
     /// The task of `state` failed; `attempts[i]` is how many retries retrier i has used.
-    public func taskFailed(state name: String, raw: JSON, error: String, cause: String?, attempts: [Int], context: JSON) -> FailureDecision {
+    /// `retryable` says the executor calls the failure transient (it then also matches
+    /// `Sluice.Retryable`); `retryAfter` is the target's `Retry-After`, which lengthens the
+    /// retrier's delay up to its MaxDelaySeconds.
+    public func taskFailed(state name: String, raw: JSON, error: String, cause: String?, attempts: [Int], context: JSON,
+                           retryable: Bool = false, retryAfter: Double? = nil) -> FailureDecision {
         guard let state = machine.states[name] else { return .advance(.failed(error: "States.Runtime", cause: "no state \(name)")) }
-        if let index = state.retry.firstIndex(where: { Self.taskMatches($0.errors, error) }) {
+        if let index = state.retry.firstIndex(where: { Self.taskMatches($0.errors, error, retryable: retryable) }) {
             let used = index < attempts.count ? attempts[index] : 0
-            if used < state.retry[index].maxAttempts {
-                return .retry(delay: state.retry[index].delay(retry: used + 1), retrier: index)
+            let retrier = state.retry[index]
+            if used < retrier.maxAttempts {
+                var delay = retrier.delay(retry: used + 1)
+                if let retryAfter { delay = max(delay, min(retryAfter, retrier.maxDelaySeconds ?? Self.maxRetryAfterSeconds)) }
+                return .retry(delay: delay, retrier: index)
             }
         }
-        if let caught = catchError(state, raw: raw, error: StatesError(error, cause)) { return .advance(caught(context)) }
+        if let caught = catchError(state, raw: raw, error: StatesError(error, cause), retryable: retryable) { return .advance(caught(context)) }
         return .advance(.failed(error: error, cause: cause))
+    }
+
+    /// Passes over the Task `state` without running it (a task list's `requires` not met): on
+    /// to its Next, or the end, with the state's input unchanged.
+    public func skipTask(state name: String, raw: JSON, context: JSON, reason: String) -> Advance {
+        guard let state = machine.states[name] else { return .failed(error: "States.Runtime", cause: "no state \(name)") }
+        trace?.note("TaskSkipped", name, details: JSON.object([("reason", .string(reason))]).description)
+        trace?.exited(name)
+        guard let next = state.next, !state.end else { return .succeeded(raw) }
+        return advance(from: next, raw: raw, context: context)
+    }
+
+    /// The Resource of a Task state, if `name` is one.
+    public func resource(of name: String) -> String? {
+        if case let .task(resource, _, _)? = machine.states[name]?.kind { return resource }
+        return nil
     }
 
     /// The Wait of `state` is over: OutputPath, then on.
@@ -206,8 +239,8 @@ public struct Interpreter: Sendable {
     public func hasState(_ name: String) -> Bool { machine.states[name] != nil }
 
     /// A Catch that matches `error`, as a continuation.
-    private func catchError(_ state: StateMachine.State, raw: JSON, error: StatesError) -> ((JSON) -> Advance)? {
-        guard let catcher = state.catchers.first(where: { Self.taskMatches($0.errors, error.error) }) else { return nil }
+    private func catchError(_ state: StateMachine.State, raw: JSON, error: StatesError, retryable: Bool = false) -> ((JSON) -> Advance)? {
+        guard let catcher = state.catchers.first(where: { Self.taskMatches($0.errors, error.error, retryable: retryable) }) else { return nil }
         var info: [(String, JSON)] = [("Error", .string(error.error))]
         if let cause = error.cause { info.append(("Cause", .string(cause))) }
         guard let placed = try? Processing.place(.object(info), into: raw, at: catcher.resultPath, state: state.name) else { return nil }
@@ -219,8 +252,9 @@ public struct Interpreter: Sendable {
 
     /// `States.ALL` matches everything but States.Runtime and States.DataLimitExceeded;
     /// `States.TaskFailed` matches any task failure but a timeout.
-    static func taskMatches(_ names: [String], _ error: String) -> Bool {
+    static func taskMatches(_ names: [String], _ error: String, retryable: Bool = false) -> Bool {
         if LocalRunner.matches(names, error) { return true }
+        if retryable && names.contains(retryableError) { return true }
         return names.contains("States.TaskFailed") && error != "States.Timeout" && error != "States.Runtime" && !error.isEmpty
     }
 }

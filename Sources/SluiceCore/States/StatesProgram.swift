@@ -7,14 +7,33 @@ import SluiceStates
 /// a Wait becomes a durable timer job (a `noop` job scheduled at the due time), never a
 /// sleeping thread; Retry delays become the job's next `run_at`.
 ///
+/// A dialect compiled to the States Language (the task list) brings its `StatesDialect`:
+/// an input check at submit and resources of its own; there is no second program.
+///
 /// Program state (JSON): `{"phase": "task"|"wait", "state", "raw", "attempts": [..], "input"}`.
 public struct StatesProgram: WorkflowProgram {
     public let interpreter: Interpreter
     public let name: String
+    public let dialect: (any StatesDialect)?
 
-    public init(machine: StateMachine, name: String) {
+    public init(machine: StateMachine, name: String, dialect: (any StatesDialect)? = nil) {
         interpreter = Interpreter(machine: machine)
         self.name = name
+        self.dialect = dialect
+    }
+
+    /// A Task state that could not be prepared; `memory` is where the execution stopped.
+    struct PlanFailure: Error {
+        let error: String
+        let cause: String
+        let memory: Memory
+    }
+
+    /// Runs `decide`, turning a task that cannot be prepared into the execution's failure.
+    private func settled(_ body: () throws(PlanFailure) -> ProgramDecision) -> ProgramDecision {
+        do { return try body() } catch {
+            return ProgramDecision(state: error.memory.text, effects: [.fail(error: error.error, cause: error.cause)])
+        }
     }
 
     struct Memory {
@@ -64,7 +83,7 @@ public struct StatesProgram: WorkflowProgram {
     /// History lines for the states passed (and random values drawn), before the decision's own effects.
     private func withTrace(_ decision: ProgramDecision, _ trace: Interpreter.Trace) -> ProgramDecision {
         var decision = decision
-        var records = trace.events.map { Effect.record(type: $0.type, step: $0.state, details: nil) }
+        var records = trace.events.map { Effect.record(type: $0.type, step: $0.state, details: $0.details) }
         if !trace.random.drawn.isEmpty {
             records.append(.record(type: "RandomValuesDrawn", step: nil,
                                    details: "{\"values\":" + SluiceStates.JSON.array(trace.random.drawn).description + "}"))
@@ -76,9 +95,15 @@ public struct StatesProgram: WorkflowProgram {
     public func start(input text: String) throws(ProgramError) -> ProgramDecision {
         let input: SluiceStates.JSON
         do { input = try JSONParser.parse(text) } catch { throw ProgramError("input is not JSON: \(error)") }
+        try dialect?.check(input: input)
         let (interpreter, trace) = traced()
         let now = Date().timeIntervalSince1970
-        var decision = withTrace(decide(interpreter.start(input: input, context: context(input)), input: input, now: now), trace)
+        // A first task that cannot be prepared refuses the submit: nothing is stored.
+        let first: ProgramDecision
+        do { first = try decide(interpreter, interpreter.start(input: input, context: context(input)), input: input, now: now) } catch {
+            throw ProgramError(error.cause)
+        }
+        var decision = withTrace(first, trace)
         // The machine's TimeoutSeconds: a timer job that ends the execution as timed_out if it fires first.
         if let limit = interpreter.machine.timeoutSeconds, decision.effects.contains(where: { if case .scheduleTask = $0 { return true } else { return false } }) {
             decision.effects.append(.scheduleTask(TaskRequest(step: Self.machineTimeoutStep, taskType: "noop", payload: "{}", maxAttempts: 1, runAt: now + limit)))
@@ -107,8 +132,10 @@ public struct StatesProgram: WorkflowProgram {
             guard case let .object(finished) = done else { return ProgramDecision(state: memory.text, effects: []) }
             if finished.count == specs.count {
                 let outputs = (0..<specs.count).map { done[String($0)] ?? .null }
-                return decide(interpreter.taskSucceeded(state: memory.state, raw: memory.raw, result: .array(outputs), context: context),
-                              input: memory.input, now: now, current: memory)
+                return settled { () throws(PlanFailure) in
+                    try decide(interpreter, interpreter.taskSucceeded(state: memory.state, raw: memory.raw, result: .array(outputs), context: context),
+                               input: memory.input, now: now, current: memory)
+                }
             }
             let started = Int(memory.join["started"]?.number ?? 0)
             guard started < specs.count else { return ProgramDecision(state: memory.text, effects: []) }
@@ -121,7 +148,7 @@ public struct StatesProgram: WorkflowProgram {
                 memory.attempts[retrier] += 1
                 return startJoin(&memory, specs: specs, maxConcurrency: Int(memory.join["max"]?.number ?? 0), runAt: now + delay)
             case let .advance(advance):
-                return decide(advance, input: memory.input, now: now, current: memory)
+                return settled { () throws(PlanFailure) in try decide(interpreter, advance, input: memory.input, now: now, current: memory) }
             }
         }
     }
@@ -164,21 +191,27 @@ public struct StatesProgram: WorkflowProgram {
             return joined(interpreter, &memory, slot: outcome.job.payload, result: outcome.result, now: now)
         }
         if memory.phase == "wait" {
-            return decide(interpreter.waitElapsed(state: memory.state, raw: memory.raw, context: context), input: memory.input, now: now, current: memory)
+            return settled { () throws(PlanFailure) in
+                try decide(interpreter, interpreter.waitElapsed(state: memory.state, raw: memory.raw, context: context), input: memory.input, now: now, current: memory)
+            }
         }
         switch outcome.result {
         case let .succeeded(output):
-            let result = (try? JSONParser.parse(output)) ?? .string(output)
-            return decide(interpreter.taskSucceeded(state: memory.state, raw: memory.raw, result: result, context: context), input: memory.input,
-                          now: now, current: memory)
-        case let .failed(error, cause, _, _):
-            switch interpreter.taskFailed(state: memory.state, raw: memory.raw, error: error, cause: cause, attempts: memory.attempts, context: context) {
+            let resource = interpreter.resource(of: memory.state) ?? ""
+            let result = dialect?.result(resource: resource, output: output) ?? (try? JSONParser.parse(output)) ?? .string(output)
+            return settled { () throws(PlanFailure) in
+                try decide(interpreter, interpreter.taskSucceeded(state: memory.state, raw: memory.raw, result: result, context: context), input: memory.input,
+                           now: now, current: memory)
+            }
+        case let .failed(error, cause, retryable, retryAfter):
+            switch interpreter.taskFailed(state: memory.state, raw: memory.raw, error: error, cause: cause, attempts: memory.attempts, context: context,
+                                          retryable: retryable, retryAfter: retryAfter) {
             case let .retry(delay, retrier):
                 while memory.attempts.count <= retrier { memory.attempts.append(0) }
                 memory.attempts[retrier] += 1
                 return ProgramDecision(state: memory.text, effects: [.retry(at: now + delay, reason: error)])
             case let .advance(advance):
-                return decide(advance, input: memory.input, now: now, current: memory)
+                return settled { () throws(PlanFailure) in try decide(interpreter, advance, input: memory.input, now: now, current: memory) }
             }
         }
     }
@@ -186,15 +219,23 @@ public struct StatesProgram: WorkflowProgram {
     public func restart(state text: String?, from step: String?) throws(ProgramError) -> ProgramDecision {
         guard let memory = Memory(text) else { throw ProgramError("this execution never reached a task; start it again instead") }
         let target = step ?? memory.state
-        guard interpreter.hasState(target) else { throw ProgramError("no state named \(target)") }
+        guard interpreter.hasState(target) else { throw ProgramError(dialect?.restartRefusal(target) ?? "no state named \(target)") }
+        if let refusal = dialect?.restartRefusal(target) { throw ProgramError(refusal) }
         // Resumes with the input the stopped state had.
         let (interpreter, trace) = traced()
-        return withTrace(decide(interpreter.advance(from: target, raw: memory.raw, context: context(memory.input)), input: memory.input,
-                                now: Date().timeIntervalSince1970), trace)
+        let decision: ProgramDecision
+        do {
+            decision = try decide(interpreter, interpreter.advance(from: target, raw: memory.raw, context: context(memory.input)), input: memory.input,
+                                  now: Date().timeIntervalSince1970)
+        } catch {
+            throw ProgramError(error.cause)
+        }
+        return withTrace(decision, trace)
     }
 
     /// `current` is kept as the state of a failed execution, so a resume knows where it stopped.
-    private func decide(_ advance: Interpreter.Advance, input: SluiceStates.JSON, now: Double, current: Memory? = nil) -> ProgramDecision {
+    private func decide(_ interpreter: Interpreter, _ advance: Interpreter.Advance, input: SluiceStates.JSON, now: Double,
+                        current: Memory? = nil) throws(PlanFailure) -> ProgramDecision {
         switch advance {
         case let .succeeded(output):
             return ProgramDecision(state: nil, effects: [.succeed(output: output.description)])
@@ -202,17 +243,22 @@ public struct StatesProgram: WorkflowProgram {
             return ProgramDecision(state: current?.text, effects: [.fail(error: error ?? "", cause: cause ?? "")])
         case let .task(call):
             let memory = Memory(phase: "task", state: call.state, raw: call.raw, attempts: [], input: input)
-            let (type, payload) = StatesResources.job(for: call)
-            let queue = type == "activity" ? StatesResources.activityQueue(call.resource) : nil
-            let lease = type == "activity" ? (call.heartbeatSeconds ?? call.timeoutSeconds) : nil
-            return ProgramDecision(state: memory.text, effects: [.scheduleTask(TaskRequest(step: call.state, taskType: type, payload: payload,
-                                                                                           maxAttempts: 1_000, queue: queue, leaseSeconds: lease))])
+            switch dialect?.plan(call) ?? StatesResources.plan(for: call) {
+            case let .job(type, payload, queue, lease):
+                return ProgramDecision(state: memory.text, effects: [.scheduleTask(TaskRequest(step: call.state, taskType: type, payload: payload,
+                                                                                               maxAttempts: 1_000, queue: queue, leaseSeconds: lease))])
+            case let .skip(reason):
+                return try decide(interpreter, interpreter.skipTask(state: call.state, raw: call.raw, context: context(input), reason: reason),
+                                  input: input, now: now, current: current)
+            case let .fail(error, cause):
+                throw PlanFailure(error: error, cause: cause, memory: memory)
+            }
         case let .children(call):
             var memory = Memory(phase: "join", state: call.state, raw: call.raw, attempts: [], input: input)
             let specs = call.children.map { SluiceStates.JSON.object([("machine", $0.machine), ("input", $0.input)]) }
             if specs.isEmpty {
-                return decide(interpreter.taskSucceeded(state: call.state, raw: call.raw, result: .array([]), context: context(input)),
-                              input: input, now: now, current: current)
+                return try decide(interpreter, interpreter.taskSucceeded(state: call.state, raw: call.raw, result: .array([]), context: context(input)),
+                                  input: input, now: now, current: current)
             }
             return startJoin(&memory, specs: specs, maxConcurrency: call.maxConcurrency, runAt: nil)
         case let .wait(call):
@@ -230,6 +276,14 @@ public enum StatesResources {
 
     /// The queue an activity's tasks wait in until an external worker claims them.
     public static func activityQueue(_ name: String) -> String { "activity:" + name }
+
+    /// The job for a Task state: an executor's, or an activity's (queue `activity:NAME`,
+    /// leased for the state's HeartbeatSeconds).
+    static func plan(for call: Interpreter.TaskCall) -> TaskPlan {
+        let (type, payload) = job(for: call)
+        guard type == "activity" else { return .job(type: type, payload: payload) }
+        return .job(type: type, payload: payload, queue: activityQueue(call.resource), leaseSeconds: call.heartbeatSeconds ?? call.timeoutSeconds)
+    }
 
     static func job(for call: Interpreter.TaskCall) -> (type: String, payload: String) {
         switch call.resource {

@@ -26,30 +26,12 @@ public enum DefinitionCompiler {
             return DefinitionSource(name: definitionName, dialect: "asl", source: text, compiled: json.description)
         }
         let workflow = try TaskListWorkflow.parse(value, file: file)
-        // Stored compiled form: the document as normalised JSON, re-validated when loaded.
-        let compiled = JSONValue(any: object).text
-        return DefinitionSource(name: workflow.name, dialect: "tasklist", source: text, compiled: compiled)
-    }
-}
-
-extension SluiceStates.JSON {
-    /// From JSONSerialization / Yams values (keys sorted: their order is lost already).
-    init(foundation value: Any) {
-        switch value {
-        case is NSNull: self = .null
-        case let number as NSNumber:
-            if String(cString: number.objCType) == "c" { self = .bool(number.boolValue) }
-            else if number.doubleValue == number.doubleValue.rounded(), abs(number.doubleValue) < 9e15, !"fd".contains(String(cString: number.objCType)) {
-                self = .int(number.int64Value)
-            } else { self = .double(number.doubleValue) }
-        case let flag as Bool: self = .bool(flag)
-        case let int as Int: self = .int(Int64(int))
-        case let double as Double: self = .double(double)
-        case let text as String: self = .string(text)
-        case let array as [Any]: self = .array(array.map { SluiceStates.JSON(foundation: $0) })
-        case let object as [String: Any]: self = .object(object.keys.sorted().map { ($0, SluiceStates.JSON(foundation: object[$0]!)) })
-        default: self = .string("\(value)")
+        // Stored compiled form: the state machine the list becomes, with its required inputs.
+        let compiled = TaskListCompiler.compile(workflow)
+        do { _ = try StateMachine(compiled["machine"] ?? .null) } catch {
+            throw Document.LoadError(file: file, location: "/", message: "the task list compiles to an invalid machine: \(error)")
         }
+        return DefinitionSource(name: workflow.name, dialect: "tasklist", source: text, compiled: compiled.description)
     }
 }
 
@@ -64,9 +46,21 @@ extension ProgramCatalog {
     /// Teaches the catalog the task-list dialect; `${env.NAME}` sees only `environmentAllowlist`.
     public func registerTaskList(environmentAllowlist: [String]) {
         let environment = ProcessInfo.processInfo.environment.filter { environmentAllowlist.contains($0.key) }
-        register(dialect: "tasklist") { compiled in
-            let value = try Document.parse(compiled, file: "(stored definition)", yaml: false)
-            return TaskListProgram(workflow: try TaskListWorkflow.parse(value, file: "(stored definition)"), environment: environment)
+        register(dialect: "tasklist") { text in
+            var compiled = try JSONParser.parse(text)
+            if compiled["machine"] == nil {
+                // Stored before task lists were compiled to a machine: the normalised document.
+                let value = try Document.parse(text, file: "(stored definition)", yaml: false)
+                compiled = TaskListCompiler.compile(try TaskListWorkflow.parse(value, file: "(stored definition)"))
+            }
+            guard let machineJSON = compiled["machine"] else { throw ProgramError("a compiled task list without its machine") }
+            let machine = try StateMachine(machineJSON)
+            func strings(_ key: String) -> [String] {
+                guard case let .array(items)? = compiled[key] else { return [] }
+                return items.compactMap { if case let .string(text) = $0 { return text } else { return nil } }
+            }
+            return StatesProgram(machine: machine, name: "", dialect: TaskListDialect(inputParameters: strings("inputParameters"), taskNames: strings("tasks"),
+                                                                                environment: environment))
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SluiceStates
 
 /// A workflow in Mender's task-list dialect, run unchanged:
 /// `name`, `description`, `version`, `schemaVersion`, `tasks[]`, `inputParameters`,
@@ -13,7 +14,7 @@ public struct TaskListWorkflow: Sendable {
         /// Templates that must all render non-empty for the task to run; otherwise it is skipped.
         public var requires: [String]
         /// The type's block (`http` or `cli`), templates not yet rendered.
-        public var block: JSONValue
+        public var block: JSON
     }
 
     public var name: String
@@ -43,8 +44,12 @@ public struct TaskListWorkflow: Sendable {
             try task.allowOnly(taskFields)
             let taskName = try task.requiredString("name")
             guard names.insert(taskName).inserted else { throw task.error("name", "duplicate task name '\(taskName)'") }
+            // The name becomes a state name and a JSONPath key (`$.results['name']`).
+            if taskName.contains(where: { "']".contains($0) }) || taskName.contains(".json") {
+                throw task.error("name", "a task name may not contain ', ] or .json")
+            }
             let type = try task.requiredString("type")
-            var block = JSONValue.object([])
+            var block = JSON.object([])
             switch type {
             case "http":
                 guard let http = try task.child("http") else { throw task.error("http", "required for an http task") }
@@ -53,16 +58,16 @@ public struct TaskListWorkflow: Sendable {
                 let bodies = ["json", "body", "formdata"].filter { http.object[$0] != nil }
                 if bodies.count > 1 { throw http.error(bodies[1], "use only one of json, body, formdata") }
                 if let codes = http.object["statusCodes"], !(codes is [Any]) { throw http.error("statusCodes", "expected a list of status codes") }
-                block = JSONValue(any: http.object)
+                block = JSON(foundation: http.object)
             case "cli":
                 guard let cli = try task.child("cli") else { throw task.error("cli", "required for a cli task") }
                 try cli.allowOnly(cliFields)
                 guard let command = try cli.strings("command"), !command.isEmpty else { throw cli.error("command", "required: the program and its arguments") }
-                block = JSONValue(any: cli.object)
+                block = JSON(foundation: cli.object)
             case "noop":
                 break
             case "sleep":
-                block = JSONValue(any: (try task.child("sleep"))?.object ?? [:])
+                block = JSON(foundation: (try task.child("sleep"))?.object ?? [:])
             default:
                 throw task.error("type", "unknown task type '\(type)' (http, cli, noop, sleep)")
             }
@@ -102,7 +107,7 @@ extension TaskListWorkflow.Task {
     /// Every string in the task that may hold templates, with its pointer below the task.
     func templateStrings() -> [(String, String)] {
         var found: [(String, String)] = []
-        func walk(_ value: JSONValue, _ pointer: String) {
+        func walk(_ value: JSON, _ pointer: String) {
             switch value {
             case let .string(text): found.append((pointer, text))
             case let .array(items): for (i, item) in items.enumerated() { walk(item, "\(pointer)/\(i)") }

@@ -1,4 +1,5 @@
 import Foundation
+import SluiceStates
 
 /// Mender-style templates: `${workflow.input.KEY}`, `${env.NAME}` (allowlisted names only),
 /// `${TASK.json.PATH}` (a dotted path into an earlier task's JSON body or stdout), with an
@@ -9,12 +10,12 @@ import Foundation
 /// Substitution is one pass over the template text: a value that itself contains `${…}` is
 /// inserted as is, never expanded again, so an input cannot inject templates.
 public struct TemplateContext: Sendable {
-    public var input: [String: JSONValue]
+    public var input: [String: JSON]
     public var environment: [String: String]
     /// Earlier tasks' parsed JSON output (HTTP body or stdout), by task name.
-    public var results: [String: JSONValue]
+    public var results: [String: JSON]
 
-    public init(input: [String: JSONValue], environment: [String: String] = [:], results: [String: JSONValue] = [:]) {
+    public init(input: [String: JSON], environment: [String: String] = [:], results: [String: JSON] = [:]) {
         self.input = input
         self.environment = environment
         self.results = results
@@ -53,7 +54,7 @@ public enum Template {
     }
 
     /// A whole-string template (`"${workflow.input.count}"`) keeps the value's JSON type.
-    public static func renderValue(_ text: String, _ context: TemplateContext) throws(TemplateError) -> JSONValue {
+    public static func renderValue(_ text: String, _ context: TemplateContext) throws(TemplateError) -> JSON {
         if text.hasPrefix("${"), text.hasSuffix("}"), text.dropFirst(2).firstIndex(of: "}") == text.index(before: text.endIndex) {
             let (value, _) = try evaluate(String(text.dropFirst(2).dropLast()), context)
             return value
@@ -62,15 +63,15 @@ public enum Template {
     }
 
     /// Renders every string inside a JSON value (keys left as they are).
-    public static func renderJSON(_ value: JSONValue, _ context: TemplateContext) throws(TemplateError) -> JSONValue {
+    public static func renderJSON(_ value: JSON, _ context: TemplateContext) throws(TemplateError) -> JSON {
         switch value {
         case let .string(text): return try renderValue(text, context)
         case let .array(items):
-            var rendered: [JSONValue] = []
+            var rendered: [JSON] = []
             for item in items { rendered.append(try renderJSON(item, context)) }
             return .array(rendered)
         case let .object(pairs):
-            var rendered: [(String, JSONValue)] = []
+            var rendered: [(String, JSON)] = []
             for (key, item) in pairs { rendered.append((key, try renderJSON(item, context))) }
             return .object(rendered)
         default: return value
@@ -104,17 +105,17 @@ public enum Template {
         return (encoding, String(body), fallback)
     }
 
-    private static func evaluate(_ expression: String, _ context: TemplateContext) throws(TemplateError) -> (value: JSONValue, text: String) {
+    private static func evaluate(_ expression: String, _ context: TemplateContext) throws(TemplateError) -> (value: JSON, text: String) {
         let (encoding, identifier, fallback) = parse(expression)
         if identifier.hasPrefix("secrets.") {
             // Left for the executor to resolve at the last moment, so no value is ever stored.
             return (.string("${\(identifier)}"), "${\(identifier)}")
         }
-        var value: JSONValue?
+        var value: JSON?
         if identifier.hasPrefix("workflow.input.") {
             value = context.input[String(identifier.dropFirst("workflow.input.".count))]
         } else if identifier.hasPrefix("env.") {
-            value = context.environment[String(identifier.dropFirst(4))].map(JSONValue.string)
+            value = context.environment[String(identifier.dropFirst(4))].map(JSON.string)
         } else if let range = identifier.range(of: ".json.") {
             let task = String(identifier[..<range.lowerBound])
             value = context.results[task]?.lookup(path: String(identifier[range.upperBound...]))

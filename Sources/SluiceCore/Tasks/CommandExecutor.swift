@@ -1,4 +1,5 @@
 import Foundation
+import SluiceStates
 
 /// Runs `cli` tasks: `{"command": [program, args…], "timeoutSeconds": N}` — an argv, never a
 /// shell. Stdout and stderr are kept up to a cap (with a truncated flag), the exit code
@@ -50,7 +51,7 @@ public struct CommandExecutor: TaskExecutor {
         guard allowed else {
             return fail("Sluice.CommandsDisabled", "command tasks are off; start the server with --allow-commands", retryable: false)
         }
-        guard let payload = JSONValue(parsing: job.payload), case let .array(items)? = payload["command"], !items.isEmpty else {
+        guard let payload = SluiceStates.JSON(parsing: job.payload), case let .array(items)? = payload["command"], !items.isEmpty else {
             return fail("States.Runtime", "cli task needs a non-empty command list", retryable: false)
         }
         // The recorded command keeps `${secrets.…}`; only the child sees the values.
@@ -60,7 +61,7 @@ public struct CommandExecutor: TaskExecutor {
             return fail("Sluice.MissingSecret", "\(error)", retryable: false)
         }
         let store = secrets
-        let timeout: Double = { if case let .number(n)? = payload["timeoutSeconds"] { return n } else { return 60 } }()
+        let timeout = payload["timeoutSeconds"]?.number ?? 60
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.resolve(resolved[0]))
         process.arguments = Array(resolved.dropFirst())
@@ -92,7 +93,7 @@ public struct CommandExecutor: TaskExecutor {
                 let code = Int(process.terminationStatus)
                 let signalled = process.terminationReason == .uncaughtSignal
                 let record = JSONText.object([
-                    "command": .raw(JSONValue.array(argv.map(JSONValue.string)).text),
+                    "command": .raw(SluiceStates.JSON.array(argv.map(SluiceStates.JSON.string)).text),
                     "exitCode": signalled ? .null : .int(code), "signal": signalled ? .int(code) : .null,
                     "stdout": .string(store.scrub(out.text)), "stderr": .string(store.scrub(err.text)),
                     "truncated": .bool(out.truncated || err.truncated), "durationMs": .int(Int((finished - started) * 1000)),

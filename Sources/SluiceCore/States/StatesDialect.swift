@@ -1,0 +1,29 @@
+import SluiceStates
+
+/// What a dialect compiled to the States Language adds to the engine's one program
+/// (`StatesProgram`): a check of the input at submit, and Task resources of its own. The
+/// task-list dialect (`TaskListDialect`) is the one there is; a plain States Language
+/// definition has none and uses the standard resources (`StatesResources`).
+public protocol StatesDialect: Sendable {
+    /// Refuses an input at submit, before anything is stored (the API answers 400).
+    func check(input: JSON) throws(ProgramError)
+    /// How a Task state of one of this dialect's resources runs; nil: not one of them.
+    func plan(_ call: Interpreter.TaskCall) -> TaskPlan?
+    /// The state result of a succeeded task of one of this dialect's resources, from the
+    /// executor's output; nil: not one of them (the output is parsed as JSON).
+    func result(resource: String, output: String) -> JSON?
+    /// Why a resume may not start at `step` (which the machine has), or nil.
+    func restartRefusal(_ step: String) -> String?
+}
+
+/// What reaching a Task state leads to.
+public enum TaskPlan: Sendable, Equatable {
+    /// A job for the executor `type`; `queue` nil is the execution's queue; `leaseSeconds` is an
+    /// activity's HeartbeatSeconds.
+    case job(type: String, payload: String, queue: String? = nil, leaseSeconds: Double? = nil)
+    /// The task does not run; the machine goes on with the state's input unchanged.
+    case skip(reason: String)
+    /// The task cannot be prepared (a template names a missing value): the execution fails,
+    /// or the submit is refused when it is the first task.
+    case fail(error: String, cause: String)
+}

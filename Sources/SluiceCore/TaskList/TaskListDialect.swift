@@ -1,0 +1,107 @@
+import Foundation
+import SluiceStates
+
+/// What a compiled task list needs of the engine's States Language program beyond the
+/// standard resources: its required inputs checked at submit, and its `sluice:tasklist:*`
+/// Task states turned into jobs when they are reached — templates rendered from the state data
+/// (`{"input", "results"}`), `requires` checked (a task whose requirements render empty is
+/// skipped) — and each job's output reduced to what later templates read.
+public struct TaskListDialect: StatesDialect {
+    public let inputParameters: [String]
+    public let taskNames: [String]
+    /// Allowlisted environment variables, read once when the definition is loaded.
+    public let environment: [String: String]
+
+    public init(inputParameters: [String], taskNames: [String], environment: [String: String]) {
+        self.inputParameters = inputParameters
+        self.taskNames = taskNames
+        self.environment = environment
+    }
+
+    public func check(input: JSON) throws(ProgramError) {
+        guard case let .object(pairs) = input else { throw ProgramError("input must be a JSON object of parameters") }
+        let given = Set(pairs.map(\.0))
+        let missing = inputParameters.filter { !given.contains($0) }
+        if !missing.isEmpty { throw ProgramError("missing input parameters: \(missing.joined(separator: ", "))") }
+    }
+
+    public func plan(_ call: Interpreter.TaskCall) -> TaskPlan? {
+        guard call.resource.hasPrefix(TaskListCompiler.resourcePrefix) else { return nil }
+        let type = String(call.resource.dropFirst(TaskListCompiler.resourcePrefix.count))
+        guard case let .string(templateText)? = call.input["template"], let block = JSON(parsing: templateText) else {
+            return .fail(error: "States.Runtime", cause: "task \(call.state): its compiled template is unreadable")
+        }
+        let context = TemplateContext(input: Dictionary(call.raw["input"]?.objectPairs ?? [], uniquingKeysWith: { $1 }),
+                                      environment: environment,
+                                      results: Dictionary(call.raw["results"]?.objectPairs ?? [], uniquingKeysWith: { $1 }))
+        if case let .array(requirements)? = call.input["requires"] {
+            for case let .string(requirement) in requirements where (try? Template.render(requirement, context))?.isEmpty ?? true {
+                return .skip(reason: "requires \(requirement): empty")
+            }
+        }
+        do {
+            return .job(type: type, payload: try Self.payload(type: type, block: block, context))
+        } catch {
+            return .fail(error: "States.Runtime", cause: "task \(call.state): \(error)")
+        }
+    }
+
+    /// What later templates see of a task's result: an HTTP task's parsed JSON body, a command's
+    /// parsed stdout (or its text); otherwise the raw output.
+    public func result(resource: String, output: String) -> JSON? {
+        guard resource.hasPrefix(TaskListCompiler.resourcePrefix) else { return nil }
+        guard let value = JSON(parsing: output) else { return .null }
+        if let json = value["json"], json != .null { return json }
+        if case let .string(stdout)? = value["stdout"] { return JSON(parsing: stdout) ?? .string(stdout) }
+        if case let .string(body)? = value["body"] { return .string(body) }
+        return value
+    }
+
+    /// A resume starts at a task, never at the compiled list's own first and last states.
+    public func restartRefusal(_ step: String) -> String? {
+        taskNames.contains(step) ? nil : "no task named \(step) (tasks: \(taskNames.joined(separator: ", ")))"
+    }
+
+    /// The executor's parameters, templates rendered.
+    static func payload(type: String, block: JSON, _ context: TemplateContext) throws(TemplateError) -> String {
+        switch type {
+        case "http":
+            var pairs: [(String, JSON)] = []
+            pairs.append(("url", .string(try Template.render(block["uri"]?.plainText ?? "", context))))
+            pairs.append(("method", .string((block["method"]?.plainText ?? "GET").uppercased())))
+            var headers: [(String, JSON)] = []
+            for (name, value) in block["headers"]?.objectPairs ?? [] {
+                headers.append((name, .string(try Template.render(value.plainText, context))))
+            }
+            if let type = block["contentType"]?.plainText, !headers.contains(where: { $0.0.lowercased() == "content-type" }) {
+                headers.append(("Content-Type", .string(type)))
+            }
+            pairs.append(("headers", .object(headers)))
+            if let json = block["json"] {
+                pairs.append(("json", try Template.renderJSON(json, context)))
+            } else if let body = block["body"] {
+                pairs.append(("body", .string(try Template.render(body.plainText, context))))
+            } else if let form = block["formdata"]?.objectPairs {
+                var rendered: [(String, JSON)] = []
+                for (key, value) in form { rendered.append((key, .string(try Template.render(value.plainText, context)))) }
+                pairs.append(("form", .object(rendered)))
+            }
+            if let codes = block["statusCodes"] { pairs.append(("statusCodes", codes)) }
+            // Mender's timeouts are milliseconds; the read timeout starts after the connect.
+            let connect = block["connectionTimeOut"]?.number ?? 10_000
+            let read = block["readTimeOut"]?.number ?? 30_000
+            pairs.append(("connectTimeoutMs", .int(Int64(connect))))
+            pairs.append(("timeoutMs", .int(Int64(connect + read))))
+            return JSON.object(pairs).description
+        case "cli":
+            var command: [JSON] = []
+            if case let .array(items)? = block["command"] {
+                for item in items { command.append(.string(try Template.render(item.plainText, context))) }
+            }
+            let timeout = block["executionTimeOut"]?.number ?? 60
+            return JSON.object([("command", .array(command)), ("timeoutSeconds", .double(timeout))]).description
+        default:
+            return try Template.renderJSON(block, context).description
+        }
+    }
+}

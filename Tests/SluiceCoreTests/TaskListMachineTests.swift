@@ -1,0 +1,158 @@
+import Foundation
+import Testing
+import SluiceHTTP
+import SluiceStates
+@testable import SluiceCore
+
+/// A task list is compiled to the engine's States Language machine (a chain of Task states)
+/// and run by the one program, `StatesProgram`, against a real HTTP server on 127.0.0.1.
+@Suite struct TaskListMachineTests {
+    static let twoTasks = """
+        {"name": "pair", "version": 3, "inputParameters": ["id"],
+         "tasks": [
+           {"name": "look up.v2", "type": "http", "retries": 2, "retryDelaySeconds": 0.01,
+            "http": {"uri": "URL/json?id=${workflow.input.id}", "method": "GET"}},
+           {"name": "report", "type": "http", "requires": ["${workflow.input.report|}"],
+            "http": {"uri": "URL/echo", "method": "POST", "json": {"id": "${look up.v2.json.id}"}}}
+         ]}
+        """
+
+    @Test func theCompiledFormIsAChainOfTaskStates() throws {
+        let text = Self.twoTasks.replacingOccurrences(of: "URL", with: "http://127.0.0.1:9")
+        let source = try DefinitionCompiler.compile(text: text, value: try Document.parse(text, file: "pair.json", yaml: false), file: "pair.json")
+        #expect(source.dialect == "tasklist")
+        let compiled = try JSONParser.parse(try #require(source.compiled))
+        #expect(compiled["inputParameters"] == .array([.string("id")]))
+        #expect(compiled["tasks"] == .array([.string("look up.v2"), .string("report")]))
+        let machine = try #require(compiled["machine"])
+        _ = try StateMachine(machine)   // a valid States Language machine
+        let states = try #require(machine["States"]?.objectPairs)
+        #expect(states.map(\.0) == ["TaskList.Start", "look up.v2", "report", "TaskList.End"])
+        #expect(machine["StartAt"] == .string("TaskList.Start"))
+        let first = try #require(machine["States"]?["look up.v2"])
+        #expect(first["Type"] == .string("Task"))
+        #expect(first["Resource"] == .string("sluice:tasklist:http"))
+        #expect(first["ResultPath"] == .string("$.results['look up.v2']"))
+        #expect(first["Next"] == .string("report"))
+        #expect(first["Retry"]?.description.contains(#""ErrorEquals":["Sluice.Retryable"],"MaxAttempts":2"#) == true)
+        #expect(machine["States"]?["report"]?["Retry"] == nil)   // no retries asked: none compiled
+        #expect(machine["States"]?["report"]?["Next"] == .string("TaskList.End"))
+        #expect(machine["States"]?["TaskList.End"]?["End"] == .bool(true))
+    }
+
+    @Test func aTaskListRunsOnTheStatesLanguageProgramWithItsHistory() throws {
+        let server = try TestHTTPServer()
+        defer { server.stop() }
+        let harness = try TaskListTests.Harness(Self.twoTasks.replacingOccurrences(of: "URL", with: server.baseURL))
+        let id = try #require(try harness.store.database.read { db in try db.scalarInt("SELECT id FROM definitions WHERE name = 'pair'") })
+        let compiled = try harness.store.database.read { db in try db.scalarText("SELECT compiled FROM definitions WHERE name = 'pair'") }
+        let program = try harness.store.catalog.program(definitionID: id, name: "pair", dialect: "tasklist", compiled: compiled)
+        #expect(program is StatesProgram)
+
+        // `report` requires a value that is absent: skipped, with the reason in history.
+        let skipped = try harness.finish(try harness.start("pair", #"{"id": "a"}"#))
+        #expect(skipped.status == .succeeded)
+        #expect(skipped.output == #"{"results":{"look up.v2":{"id":42,"name":"widget","tags":["a","b"],"nested":{"ok":true}}}}"#)
+        let history = try harness.store.history(uid: skipped.uid)
+        #expect(history.filter { $0.type == "StateEntered" }.compactMap(\.step) == ["TaskList.Start", "look up.v2", "report", "TaskList.End"])
+        let skip = try #require(history.first { $0.type == "TaskSkipped" })
+        #expect(skip.step == "report")
+        #expect(skip.details?.contains("requires ${workflow.input.report|}: empty") == true)
+        let order = history.map { "\($0.type):\($0.step ?? "")" }
+        let skipIndex = try #require(order.firstIndex(of: "TaskSkipped:report"))
+        #expect(order[skipIndex - 1] == "StateEntered:report" && order[skipIndex + 1] == "StateExited:report")
+
+        // With the value, `report` runs and reads the earlier result through a bracketed path.
+        let ran = try harness.finish(try harness.start("pair", #"{"id": "b", "report": "yes"}"#))
+        #expect(ran.status == .succeeded)
+        let echo = try #require(server.requests.last { $0.path == "/echo" })
+        #expect(echo.body == #"{"id":42}"#)
+    }
+
+    @Test func aMissingValueRefusesTheSubmitAtTheFirstTaskAndFailsALaterOne() throws {
+        let server = try TestHTTPServer()
+        defer { server.stop() }
+        let harness = try TaskListTests.Harness("""
+            {"name": "gaps", "optionalParameters": ["first", "second"], "tasks": [
+               {"name": "one", "type": "http", "http": {"uri": "\(server.baseURL)/ok?v=${workflow.input.first}", "method": "GET"}},
+               {"name": "two", "type": "http", "http": {"uri": "\(server.baseURL)/ok?v=${workflow.input.second}", "method": "GET"}}]}
+            """)
+        #expect {
+            _ = try harness.start("gaps", "{}")
+        } throws: { error in
+            "\(error)".contains("task one: ${workflow.input.first}: no value")
+        }
+        #expect(try harness.store.statusCounts().isEmpty)   // nothing stored
+        let later = try harness.finish(try harness.start("gaps", #"{"first": "x"}"#))
+        #expect(later.status == .failed)
+        #expect(later.error == "States.Runtime")
+        #expect(later.cause?.contains("task two: ${workflow.input.second}: no value") == true)
+        #expect(server.requests.map(\.path) == ["/ok?v=x"])
+    }
+
+    @Test func aDefinitionStoredBeforeCompilationStillRuns() throws {
+        let server = try TestHTTPServer()
+        defer { server.stop() }
+        let harness = try TaskListTests.Harness(#"{"name": "unused", "tasks": [{"name": "n", "type": "noop"}]}"#)
+        // The earlier compiled form: the normalised document itself.
+        let document = #"{"name":"legacy","tasks":[{"name":"get","type":"http","http":{"method":"GET","uri":"\#(server.baseURL)/json"}}]}"#
+        try harness.store.register(definition: DefinitionSource(name: "legacy", dialect: "tasklist", source: document, compiled: document), now: now())
+        let record = try harness.finish(try harness.start("legacy", "{}"))
+        #expect(record.status == .succeeded)
+        #expect(record.output?.hasPrefix(#"{"results":{"get":{"id":42"#) == true)
+    }
+
+    @Test func taskNamesThatCannotBeStateNamesAreRefused() {
+        let json = #"{"name": "bad", "tasks": [{"name": "it's", "type": "noop"}]}"#
+        #expect {
+            _ = try DefinitionCompiler.compile(text: json, value: try Document.parse(json, file: "bad.json", yaml: false), file: "bad.json")
+        } throws: { error in
+            (error as? Document.LoadError)?.location == "/tasks/0/name"
+        }
+    }
+}
+
+/// `Sluice.Retryable` and `Retry-After` in a plain States Language machine.
+@Suite struct RetryableErrorTests {
+    @Test func retryableMatchesTransientFailuresOnlyAndRetryAfterLengthensTheDelay() throws {
+        let server = try TestHTTPServer()
+        defer { server.stop() }
+        let harness = try StatesEngineTests().harness("""
+            {"StartAt": "Call", "States": {
+              "Call": {"Type": "Task", "Resource": "http", "Parameters": {"url.$": "$.url"},
+                       "Retry": [{"ErrorEquals": ["Sluice.Retryable"], "IntervalSeconds": 0.01, "MaxAttempts": 1}], "End": true}}}
+            """)
+        let flaky = try harness.finish(try harness.start("machine", #"{"url": "\#(server.baseURL)/flaky?fail=1"}"#))
+        #expect(flaky.status == .succeeded)
+        #expect(flaky.attempts == 2)
+
+        let missing = try harness.finish(try harness.start("machine", #"{"url": "\#(server.baseURL)/status/404"}"#))
+        #expect(missing.status == .failed)
+        #expect(missing.error == "States.Http.StatusCode.404")
+        #expect(missing.attempts == 1)
+
+        // 429 with Retry-After: 1 — the retry is scheduled a second later, not 10 ms.
+        let slow = try harness.finish(try harness.start("machine", #"{"url": "\#(server.baseURL)/retry-after"}"#))
+        #expect(slow.status == .failed)
+        #expect(slow.attempts == 2)
+        let history = try harness.store.history(uid: slow.uid)
+        let failedAt = try #require(history.first { $0.type == "TaskFailed" }?.at)
+        let retry = try #require(history.first { $0.type == "RetryScheduled" }?.details)
+        let at = try #require(try JSONParser.parse(retry)["at"]?.number)
+        #expect(at - failedAt >= 0.99)
+    }
+
+    @Test func theInterpreterMatchesRetryableOnlyWhenTheExecutorSaysSo() throws {
+        let machine = try StateMachine(parsing: """
+            {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "http",
+              "Retry": [{"ErrorEquals": ["Sluice.Retryable"], "IntervalSeconds": 2, "MaxAttempts": 1, "MaxDelaySeconds": 5}], "End": true}}}
+            """)
+        let interpreter = Interpreter(machine: machine)
+        let transient = interpreter.taskFailed(state: "T", raw: .object([]), error: "States.Http.StatusCode.503", cause: nil, attempts: [],
+                                               context: .object([]), retryable: true, retryAfter: 30)
+        #expect(transient == .retry(delay: 5, retrier: 0))   // Retry-After 30 s, capped at MaxDelaySeconds
+        let permanent = interpreter.taskFailed(state: "T", raw: .object([]), error: "States.Http.StatusCode.404", cause: "x", attempts: [],
+                                               context: .object([]))
+        #expect(permanent == .advance(.failed(error: "States.Http.StatusCode.404", cause: "x")))
+    }
+}
