@@ -102,6 +102,20 @@ import SluiceStates
         #expect(record.output?.hasPrefix(#"{"results":{"get":{"id":42"#) == true)
     }
 
+    @Test func a4xxIsRetriedOnlyWhenListed() throws {
+        let server = try TestHTTPServer()
+        defer { server.stop() }
+        let harness = try TaskListTests.Harness("""
+            {"name": "conflict", "tasks": [{"name": "put", "type": "http", "retries": 2, "retryDelaySeconds": 0.01,
+               "http": {"uri": "\(server.baseURL)/status/409", "method": "PUT", "retryStatusCodes": [409]}}]}
+            """)
+        let record = try harness.finish(try harness.start("conflict", "{}"))
+        #expect(record.status == .failed)
+        #expect(record.error == "States.Http.StatusCode.409")
+        #expect(record.attempts == 3)
+        #expect(server.requests.filter { $0.path == "/status/409" }.count == 3)
+    }
+
     @Test func taskNamesThatCannotBeStateNamesAreRefused() {
         let json = #"{"name": "bad", "tasks": [{"name": "it's", "type": "noop"}]}"#
         #expect {

@@ -177,6 +177,8 @@ import SluiceHTTP
             (#"{"name": "x", "tasks": [{"name": "a", "type": "http", "http": {"uri": "http://h/${later.json.id}"}}, {"name": "later", "type": "noop"}]}"#, "/tasks/0/http/uri"),
             (#"{"name": "x", "tasks": [{"name": "a", "type": "noop"}, {"name": "a", "type": "noop"}]}"#, "/tasks/1/name"),
             (#"{"name": "x", "tasks": [{"name": "a", "type": "http", "http": {"uri": "u", "json": {}, "body": "b"}}]}"#, "/tasks/0/http/body"),
+            (#"{"name": "x", "tasks": [{"name": "a", "type": "http", "http": {"uri": "u", "retryStatusCodes": [409, "x"]}}]}"#, "/tasks/0/http/retryStatusCodes"),
+            (#"{"name": "x", "tasks": [{"name": "a", "type": "http", "http": {"uri": "u", "statusCodes": [99]}}]}"#, "/tasks/0/http/statusCodes"),
         ]
         for (json, pointer) in cases {
             do {

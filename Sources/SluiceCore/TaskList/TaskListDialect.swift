@@ -87,6 +87,7 @@ public struct TaskListDialect: StatesDialect {
                 pairs.append(("form", .object(rendered)))
             }
             if let codes = block["statusCodes"] { pairs.append(("statusCodes", codes)) }
+            if let codes = block["retryStatusCodes"] { pairs.append(("retryStatusCodes", codes)) }
             // Mender's timeouts are milliseconds; the read timeout starts after the connect.
             let connect = block["connectionTimeOut"]?.number ?? 10_000
             let read = block["readTimeOut"]?.number ?? 30_000

@@ -26,7 +26,7 @@ public struct TaskListWorkflow: Sendable {
 
     static let workflowFields: Set<String> = ["name", "description", "version", "schemaVersion", "tasks", "inputParameters", "optionalParameters", "topic"]
     static let taskFields: Set<String> = ["name", "type", "retries", "retryDelaySeconds", "requires", "http", "cli", "sleep", "noop"]
-    static let httpFields: Set<String> = ["uri", "method", "headers", "contentType", "json", "body", "formdata", "statusCodes", "connectionTimeOut", "readTimeOut"]
+    static let httpFields: Set<String> = ["uri", "method", "headers", "contentType", "json", "body", "formdata", "statusCodes", "retryStatusCodes", "connectionTimeOut", "readTimeOut"]
     static let cliFields: Set<String> = ["command", "executionTimeOut"]
 
     /// Parses and validates; errors name the file and JSON pointer.
@@ -57,7 +57,12 @@ public struct TaskListWorkflow: Sendable {
                 _ = try http.requiredString("uri")
                 let bodies = ["json", "body", "formdata"].filter { http.object[$0] != nil }
                 if bodies.count > 1 { throw http.error(bodies[1], "use only one of json, body, formdata") }
-                if let codes = http.object["statusCodes"], !(codes is [Any]) { throw http.error("statusCodes", "expected a list of status codes") }
+                // `retryStatusCodes` (Sluice's): statuses retried besides 5xx and 429, e.g. a 409 that clears.
+                for field in ["statusCodes", "retryStatusCodes"] {
+                    if let codes = http.object[field], !((codes as? [Any])?.allSatisfy { ($0 as? NSNumber).map { (100...599).contains($0.intValue) } ?? false } ?? false) {
+                        throw http.error(field, "expected a list of HTTP status codes (100-599)")
+                    }
+                }
                 block = JSON(foundation: http.object)
             case "cli":
                 guard let cli = try task.child("cli") else { throw task.error("cli", "required for a cli task") }
