@@ -102,6 +102,45 @@ import SluiceStates
         #expect(record.output?.hasPrefix(#"{"results":{"get":{"id":42"#) == true)
     }
 
+    @Test func aChangedFileInTheFolderIsANewVersionAndRunningExecutionsKeepTheirs() throws {
+        let server = try TestHTTPServer()
+        defer { server.stop() }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-defs-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        func write(_ version: Int) throws {
+            try """
+                name: versioned
+                tasks:
+                  - name: wait
+                    type: http
+                    http: {uri: "\(server.baseURL)/delay?ms=300", method: GET}
+                  - name: mark
+                    type: http
+                    http: {uri: "\(server.baseURL)/ok?v=\(version)", method: GET}
+                """.write(to: folder.appendingPathComponent("versioned.yaml"), atomically: true, encoding: .utf8)
+        }
+        let harness = try TaskListTests.Harness(#"{"name": "unused", "tasks": [{"name": "n", "type": "noop"}]}"#)
+        func load() throws -> Int {
+            let (loaded, errors) = DefinitionFolder.load(folder.path)
+            #expect(errors.isEmpty)
+            let document = try #require(loaded.workflows.first)
+            return try harness.store.register(definition: DefinitionCompiler.compile(text: document.text, value: document.value, file: document.file), now: now())
+        }
+        try write(1)
+        #expect(try load() == 1)
+        let first = try harness.start("versioned", "{}")
+        _ = try eventually { server.requests.contains { $0.path == "/delay?ms=300" } }   // running version 1
+        try write(2)
+        #expect(try load() == 2)
+        #expect(try load() == 2)   // unchanged: no new version
+        let second = try harness.start("versioned", "{}")
+        #expect(try harness.finish(first).version == 1)
+        #expect(try harness.finish(second).version == 2)
+        #expect(try harness.finish(first).status == .succeeded)
+        #expect(Set(server.requests.map(\.path).filter { $0.hasPrefix("/ok") }) == ["/ok?v=1", "/ok?v=2"])
+    }
+
     @Test func a4xxIsRetriedOnlyWhenListed() throws {
         let server = try TestHTTPServer()
         defer { server.stop() }
