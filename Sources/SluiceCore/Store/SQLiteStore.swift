@@ -227,26 +227,8 @@ public final class SQLiteStore: Store {
                 let status = ExecutionStatus(rawValue: find.text(1) ?? "") ?? .pending
                 find.reset()
                 if status.isFinished { return .alreadyFinished(status) }
-                let execution = try db.statement("""
-                    UPDATE executions SET status = 'cancelled', error = 'Sluice.Cancelled', cause = ?, finished_at = ?, updated_at = ?
-                    WHERE id = ? AND status IN ('pending', 'running')
-                    """)
-                execution.bind(1, reason ?? "cancelled")
-                execution.bind(2, now)
-                execution.bind(3, now)
-                execution.bind(4, id)
-                guard try execution.run() == 1 else { return .alreadyFinished(status) }
-                let jobs = try db.statement("""
-                    UPDATE jobs SET state = 'cancelled', finished_at = ? WHERE execution_id = ? AND state IN ('scheduled', 'ready')
-                    """)
-                jobs.bind(1, now)
-                jobs.bind(2, id)
-                try jobs.run()
-                let history = try db.statement("INSERT INTO history (execution_id, at, type, details) VALUES (?, ?, 'ExecutionCancelled', ?)")
-                history.bind(1, id)
-                history.bind(2, now)
-                history.bind(3, JSONText.object(["reason": .string(reason ?? "cancelled")]))
-                try history.run()
+                guard try ExecutionCancellation.cancel(id, cause: reason ?? "cancelled", now: now, in: db) else { return .alreadyFinished(status) }
+                try ExecutionCancellation.cancelDescendants(of: id, cause: "its parent was cancelled", now: now, in: db)
                 return .cancelled
             }
         }

@@ -151,7 +151,7 @@ struct TransactionWriter {
     private mutating func record(_ outcome: TaskOutcome, owner engineOwner: LeaseOwner) throws -> Bool {
         let job = outcome.job
         let owner = outcome.leaseOwner ?? engineOwner
-        let load = try db.prepared("SELECT definition_id, state, status, queue, namespace FROM executions WHERE id = ?")
+        let load = try db.prepared("SELECT definition_id, state, status, queue, namespace, parent_id IS NOT NULL FROM executions WHERE id = ?")
         load.bind(1, job.executionID)
         guard try load.step() else { return false }
         let definitionID = load.int64(0)
@@ -159,6 +159,7 @@ struct TransactionWriter {
         let status = ExecutionStatus(rawValue: load.text(2) ?? "") ?? .pending
         let queue = load.text(3) ?? job.queue
         let namespace = load.text(4)
+        let hasParent = load.int(5) != 0
         load.reset()
 
         guard !status.isFinished else {
@@ -214,7 +215,7 @@ struct TransactionWriter {
         update.bind(9, job.executionID)
         let changed = try update.run() == 1
         if let end, changed {
-            try appendEnd(job.executionID, end.status, error: end.error, cause: end.cause)
+            try appendEnd(job.executionID, end.status, error: end.error, cause: end.cause, hasParent: hasParent)
             if end.status == .timedOut { try cancelWaitingJobs(job.executionID) }
         }
         try apply(decision.effects.filter { $0.isNotEnd && !$0.isRecord }, context: context, retriedJob: job)
@@ -389,6 +390,10 @@ struct TransactionWriter {
         }
         let uid = load.text(0) ?? "", definitionID = load.int64(1), state = load.text(2), queue = load.text(4) ?? "default", namespace = load.text(5)
         load.reset()
+        if status != .succeeded {
+            // A failed branch or iteration stops its siblings before the parent decides (retry starts new ones).
+            try ExecutionCancellation.cancelDescendants(of: parentID, cause: "a sibling failed: \(error ?? status.rawValue)", now: now, in: db)
+        }
         let job = ClaimedJob(id: -1, executionID: parentID, executionUID: uid, queue: queue, priority: 0, step: StatesProgram.childStep,
                              taskType: "child", payload: slot, attempt: 1, maxAttempts: 1, enqueuedAt: now)
         let result: TaskOutcome.Result = status == .succeeded
@@ -405,11 +410,15 @@ struct TransactionWriter {
         try apply(decision.effects.filter { !$0.isRecord && !$0.isRetry }, context: context, retriedJob: nil)
     }
 
-    private mutating func appendEnd(_ id: Int64, _ status: ExecutionStatus, error: String?, cause: String?) throws {
+    /// `hasParent` false spares the hot path the look-up of a parent that the caller knows is not there.
+    private mutating func appendEnd(_ id: Int64, _ status: ExecutionStatus, error: String?, cause: String?, hasParent: Bool = true) throws {
         let type = status == .succeeded ? "ExecutionSucceeded" : status == .timedOut ? "ExecutionTimedOut" : "ExecutionFailed"
         let details = status == .succeeded ? nil : JSONText.object(["error": .string(error ?? ""), "cause": .string(cause ?? "")])
         try appendHistory(id, type, step: nil, attempt: nil, details: details)
-        try notifyParent(id)
+        if status != .succeeded {
+            try ExecutionCancellation.cancelDescendants(of: id, cause: "its parent ended: \(status.rawValue)", now: now, in: db)
+        }
+        if hasParent { try notifyParent(id) }
     }
 
     // MARK: Claim, promote, rescue

@@ -1,0 +1,54 @@
+import SluiceSQLite
+
+/// Ends the still-active descendants of an execution that ended otherwise than by success:
+/// the Parallel branches and Map iterations that would run on for nothing. A branch that
+/// fails stops its siblings (as Step Functions does); a cancelled, failed or timed-out parent
+/// stops the whole tree below it. Runs inside the caller's transaction.
+///
+/// A descendant's job that is running when it is cancelled finishes on its own; its outcome
+/// then finds the execution finished and only closes the job.
+enum ExecutionCancellation {
+    /// Cancels every active execution below `parentID` (children, their children, …) with
+    /// `Sluice.Cancelled` and `cause`, and their jobs that have not started. Returns how many.
+    @discardableResult
+    static func cancelDescendants(of parentID: Int64, cause: String, now: Double, in db: Connection) throws -> Int {
+        let tree = try db.prepared("""
+            WITH RECURSIVE tree(id) AS (
+                SELECT id FROM executions WHERE parent_id = ?1 AND status IN ('pending', 'running')
+                UNION
+                SELECT e.id FROM executions e JOIN tree ON e.parent_id = tree.id WHERE e.status IN ('pending', 'running'))
+            SELECT id FROM tree
+            """)
+        tree.bind(1, parentID)
+        var ids: [Int64] = []
+        while try tree.step() { ids.append(tree.int64(0)) }
+        tree.reset()
+        for id in ids { try cancel(id, cause: cause, now: now, in: db) }
+        return ids.count
+    }
+
+    /// Cancels one active execution and its waiting jobs, with its history line; false when it
+    /// had already finished.
+    @discardableResult
+    static func cancel(_ id: Int64, cause: String, now: Double, in db: Connection) throws -> Bool {
+        let execution = try db.prepared("""
+            UPDATE executions SET status = 'cancelled', error = 'Sluice.Cancelled', cause = ?, finished_at = ?, updated_at = ?
+            WHERE id = ? AND status IN ('pending', 'running')
+            """)
+        execution.bind(1, cause)
+        execution.bind(2, now)
+        execution.bind(3, now)
+        execution.bind(4, id)
+        guard try execution.run() == 1 else { return false }
+        let jobs = try db.prepared("UPDATE jobs SET state = 'cancelled', finished_at = ? WHERE execution_id = ? AND state IN ('scheduled', 'ready')")
+        jobs.bind(1, now)
+        jobs.bind(2, id)
+        try jobs.run()
+        let history = try db.prepared("INSERT INTO history (execution_id, at, type, details) VALUES (?, ?, 'ExecutionCancelled', ?)")
+        history.bind(1, id)
+        history.bind(2, now)
+        history.bind(3, JSONText.object(["reason": .string(cause)]))
+        try history.run()
+        return true
+    }
+}
