@@ -66,10 +66,11 @@ public final class CurlMultiClient: @unchecked Sendable {
         poller.close()
     }
 
-    /// Starts a request; `completion` runs once, on the I/O thread (keep it short).
+    /// Starts a request; `completion` runs once, on the I/O thread (keep it short), and never
+    /// before `perform` returns (so a caller may start the next request from a completion).
     public func perform(_ request: HTTPRequest, completion: @escaping Completion) {
         switch inbox.add(request, completion, fromIOThread: isIOThread) {
-        case .refused: completion(.failure(.shutdown))
+        case .refused: DispatchQueue.global().async { completion(.failure(.shutdown)) }
         case .queued(let wake): if wake { poller.wake() }
         }
     }
