@@ -198,17 +198,36 @@ public struct HTTPExecutor: TaskExecutor, StartsWithoutBlocking {
                                 "headers": .raw(headerObject(headers)), "bodyBytes": .int(request.body?.count ?? 0)])
     }
 
-    /// `{"name": "value", …}` with names lower-cased, built in one string.
+    /// `{"name": "value", …}` with names lower-cased (ASCII), written as bytes into one buffer:
+    /// it runs twice per response, and a String per quoted part showed up in profiles.
     static func headerObject(_ headers: [(name: String, value: String)]) -> String {
-        var out = "{"
+        var out: [UInt8] = []
+        out.reserveCapacity(64 + headers.count * 48)
+        out.append(UInt8(ascii: "{"))
         for (index, header) in headers.enumerated() {
-            if index > 0 { out += "," }
-            out += JSONText.quote(header.name.lowercased())
-            out += ":"
-            out += JSONText.quote(header.value)
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            appendQuoted(header.name, lowercasingASCII: true, to: &out)
+            out.append(UInt8(ascii: ":"))
+            appendQuoted(header.value, lowercasingASCII: false, to: &out)
         }
-        out += "}"
-        return out
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// A JSON string literal; text needing escapes (rare in headers) goes through `JSONText.quote`.
+    private static func appendQuoted(_ text: String, lowercasingASCII: Bool, to out: inout [UInt8]) {
+        let utf8 = text.utf8
+        if utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || ($0 >= 0x80 && lowercasingASCII) }) {
+            out.append(contentsOf: JSONText.quote(lowercasingASCII ? text.lowercased() : text).utf8)
+            return
+        }
+        out.append(UInt8(ascii: "\""))
+        if lowercasingASCII {
+            for byte in utf8 { out.append(byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte) }
+        } else {
+            out.append(contentsOf: utf8)
+        }
+        out.append(UInt8(ascii: "\""))
     }
 
     /// Byte-wise substring test, for short ASCII `part`s. Neither Foundation's `contains` (through
