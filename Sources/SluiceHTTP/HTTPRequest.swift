@@ -1,3 +1,6 @@
+import CCurl
+import Foundation
+
 /// One HTTP request as a task makes it.
 public struct HTTPRequest: Sendable {
     public var url: String
@@ -47,7 +50,6 @@ public struct HTTPResponse: Sendable {
     }
 }
 
-import Foundation
 
 /// Why a request got no response.
 public enum HTTPTransportError: Error, Sendable, CustomStringConvertible {
@@ -72,4 +74,19 @@ public enum HTTPTransportError: Error, Sendable, CustomStringConvertible {
     }
 
     public var isTimeout: Bool { if case .timedOut = self { return true } else { return false } }
+}
+
+
+extension HTTPTransportError {
+    /// Classifies a failed transfer's curl result.
+    init(code: CURLcode, message: String) {
+        switch code {
+        case CURLE_OPERATION_TIMEDOUT: self = .timedOut(message)
+        case CURLE_COULDNT_CONNECT: self = .connectionFailed(message)
+        case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: self = .resolveFailed(message)
+        case CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE: self = .connectionReset(message)
+        case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL: self = .invalidRequest(message)
+        default: self = .other(code: Int(code.rawValue), message: message)
+        }
+    }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import SluiceHTTP
+@testable import SluiceCore
 
 /// The curl multi client against a real server on 127.0.0.1.
 @Suite struct HTTPClientTests {
@@ -19,6 +20,44 @@ import SluiceHTTP
         #expect((echoed?["headers"] as? [String: String])?["x-test"] == "1")
         #expect(response.header("content-type") == "application/json")
         #expect(try await client.perform(HTTPRequest(url: server.baseURL + "/status/503")).get().status == 503)
+    }
+
+    /// Easy handles are reused: a request after a POST, HEAD or custom method must not inherit them.
+    @Test func aReusedConnectionCarriesOnlyItsOwnRequest() async throws {
+        let server = try TestHTTPServer()
+        defer { server.stop() }
+        let client = CurlMultiClient(maxTotalConnections: 1)
+        defer { client.shutdown() }
+        func echo(_ method: String, body: String? = nil, headers: [(name: String, value: String)] = []) async throws -> [String: Any] {
+            let response = try await client.perform(HTTPRequest(url: server.baseURL + "/echo", method: method, headers: headers,
+                                                                body: body.map { Array($0.utf8) })).get()
+            return try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any] ?? [:]
+        }
+        let post = try await echo("POST", body: "first", headers: [("X-One", "1")])
+        #expect(post["method"] as? String == "POST")
+        #expect(post["body"] as? String == "first")
+        let get = try await echo("GET")
+        #expect(get["method"] as? String == "GET")
+        #expect(get["body"] as? String == "")
+        #expect((get["headers"] as? [String: String])?["x-one"] == nil)
+        let head = try await client.perform(HTTPRequest(url: server.baseURL + "/ok", method: "HEAD")).get()
+        #expect(head.status == 200 && head.body.isEmpty)
+        let put = try await echo("PUT", body: "second")
+        #expect(put["method"] as? String == "PUT")
+        #expect(put["body"] as? String == "second")
+        #expect(try await client.perform(HTTPRequest(url: server.baseURL + "/ok")).get().body == Array("ok".utf8))
+        let unsupported = await client.perform(HTTPRequest(url: "ftp://127.0.0.1/x"))
+        guard case .failure(.invalidRequest) = unsupported else { Issue.record("expected invalidRequest, got \(unsupported)"); return }
+    }
+
+    /// The output embeds a JSON body verbatim, so only strict JSON may count as JSON.
+    @Test func theJSONCheckIsStrict() {
+        for valid in ["0", "-1.5e+3", "\"a\\u00e9\"", " [1, {\"a\": [true, false, null]}] ", "{}", "[]", "{\"a\":{\"b\":[]}}"] {
+            #expect(JSONValidator.isValid(Array(valid.utf8)), "\(valid)")
+        }
+        for invalid in ["", "01", "1.", "-", "[1,]", "{\"a\":1,}", "{\"a\"}", "[1 2]", "\"a", "tru", "{} {}", "\"\u{1}\"", "\"\\x\"", "[", "{\"a\":1]"] {
+            #expect(!JSONValidator.isValid(Array(invalid.utf8)), "\(invalid)")
+        }
     }
 
     @Test func timeoutsResetsAndRefusedConnectionsAreTypedErrors() async throws {

@@ -16,6 +16,7 @@ struct BenchHTTP: ParsableCommand {
     @Option(help: "URL to GET (default: the built-in delay server).") var url: String?
     @Option(help: "Start a loopback server answering after this many ms.") var delayMs: Int?
     @Option(help: "full or normal.") var sync: SyncModeArgument = .full
+    @Flag(help: "Measure the HTTP client alone (for profiling it).") var clientOnly = false
 
     func run() throws {
         var target = url
@@ -31,6 +32,10 @@ struct BenchHTTP: ParsableCommand {
         let client = CurlMultiClient(maxTotalConnections: max(64, concurrency * 2))
         defer { client.shutdown() }
         let clientSeconds = measureClient(client, url: target)
+        if clientOnly {
+            print("jobs=\(jobs) concurrency=\(concurrency) url=\(target) client_jobs_per_s=\(Int(Double(jobs) / clientSeconds))")
+            return
+        }
 
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-bench-http-\(getpid())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

@@ -46,7 +46,10 @@ final class WorkerPool: Sendable {
             state.buffer.append(contentsOf: jobs)
             return Self.takeStartable(&state, concurrency: concurrency)
         }
-        toStart.forEach(start)
+        // Off the completer's thread; jobs that start without blocking share one Dispatch hop.
+        let quick = toStart.filter { executors.executor(for: $0.taskType) is any StartsWithoutBlocking }
+        if !quick.isEmpty { dispatch.async { [self] in quick.forEach(startHere) } }
+        for job in toStart where !(executors.executor(for: job.taskType) is any StartsWithoutBlocking) { start(job) }
     }
 
     /// Empties the buffer (jobs claimed but not started): used when shutting down.
@@ -87,6 +90,16 @@ final class WorkerPool: Sendable {
         }
     }
 
+    /// Starts `job` on this thread when its executor starts without blocking (after an HTTP
+    /// outcome: on the I/O thread, saving a Dispatch hop and a thread wake-up per job).
+    private func startHere(_ job: ClaimedJob) {
+        guard let executor = executors.executor(for: job.taskType), executor is any StartsWithoutBlocking else {
+            start(job)
+            return
+        }
+        executor.execute(job) { [self] outcome in finish(outcome) }
+    }
+
     private func finish(_ outcome: TaskOutcome) {
         metrics.record(outcome)
         report(outcome)
@@ -95,6 +108,11 @@ final class WorkerPool: Sendable {
             state.finished += 1
             return Self.takeStartable(&state, concurrency: concurrency)
         }
-        next.forEach(start)
+        next.forEach(startHere)
     }
 }
+
+/// A `TaskExecutor` whose `execute` only starts the work and returns at once, and never calls
+/// its completion before returning. The pool may then run `execute` on whatever thread it is
+/// on (the thread that reported the previous outcome) without blocking it or recursing.
+public protocol StartsWithoutBlocking {}

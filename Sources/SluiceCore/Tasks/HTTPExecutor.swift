@@ -1,5 +1,6 @@
 import Foundation
 import SluiceHTTP
+import SluiceStates
 
 /// Performs `http` tasks through the shared curl multi client: no thread waits on a request.
 ///
@@ -12,7 +13,7 @@ import SluiceHTTP
 /// are not. No response at all — refused, reset, timed out — is retryable too. Every request
 /// carries an `Idempotency-Key` stable across retries (`execution/step`), so a target can make
 /// the effect exactly once.
-public struct HTTPExecutor: TaskExecutor {
+public struct HTTPExecutor: TaskExecutor, StartsWithoutBlocking {
     public let client: CurlMultiClient
     public let metrics: EngineMetrics?
     public let secrets: SecretStore
@@ -34,24 +35,28 @@ public struct HTTPExecutor: TaskExecutor {
 
     public func execute(_ job: ClaimedJob, completion: @escaping @Sendable (TaskOutcome) -> Void) {
         let started = Date().timeIntervalSince1970
+        // `StartsWithoutBlocking`: an outcome known before any request is reported from another thread.
+        let completeLater: @Sendable (TaskOutcome) -> Void = { outcome in DispatchQueue.global().async { completion(outcome) } }
         let payload: Payload
         do {
             payload = try Self.decode(job.payload, idempotencyKey: "\(job.executionUID)/\(job.step)", maxBodyBytes: maxBodyBytes)
         } catch {
-            completion(TaskOutcome(job: job, result: .failed(error: "States.Runtime", cause: "\(error)", retryable: false, retryAfter: nil),
+            completeLater(TaskOutcome(job: job, result: .failed(error: "States.Runtime", cause: "\(error)", retryable: false, retryAfter: nil),
                                    startedAt: started, finishedAt: started))
             return
         }
         // Secrets go into the request sent, never into what is recorded (`payload.request` keeps the placeholders).
         var sent = payload.request
         do {
-            sent.url = try secrets.resolve(sent.url)
-            sent.headers = try sent.headers.map { ($0.name, try secrets.resolve($0.value)) }
-            if let body = sent.body, let text = String(bytes: body, encoding: .utf8), text.contains("${secrets.") {
+            if Self.mayNameSecret(sent.url.utf8) { sent.url = try secrets.resolve(sent.url) }
+            if sent.headers.contains(where: { Self.mayNameSecret($0.value.utf8) }) {
+                sent.headers = try sent.headers.map { ($0.name, try secrets.resolve($0.value)) }
+            }
+            if let body = sent.body, Self.mayNameSecret(body), let text = String(bytes: body, encoding: .utf8), text.contains("${secrets.") {
                 sent.body = Array(try secrets.resolve(text).utf8)
             }
         } catch {
-            completion(TaskOutcome(job: job, result: .failed(error: "Sluice.MissingSecret", cause: "\(error)", retryable: false, retryAfter: nil),
+            completeLater(TaskOutcome(job: job, result: .failed(error: "Sluice.MissingSecret", cause: "\(error)", retryable: false, retryAfter: nil),
                                    startedAt: started, finishedAt: Date().timeIntervalSince1970))
             return
         }
@@ -63,10 +68,11 @@ public struct HTTPExecutor: TaskExecutor {
             case var .success(response):
                 metrics?.recordHTTP(statusClass: "\(response.status / 100)xx")
                 if !store.values.isEmpty { response.body = Array(store.scrub(String(decoding: response.body, as: UTF8.self)).utf8) }
-                let record = Self.record(payload.request, response: response)
+                let headers = Self.headerObject(response.headers)
+                let record = Self.record(payload.request, response: response, headers: headers)
                 let ok = payload.success.map { $0.contains(response.status) } ?? (200..<300).contains(response.status)
                 if ok {
-                    completion(TaskOutcome(job: job, result: .succeeded(output: Self.output(response)), startedAt: started,
+                    completion(TaskOutcome(job: job, result: .succeeded(output: Self.output(response, headers: headers)), startedAt: started,
                                            finishedAt: finished, record: record))
                 } else {
                     let retryable = response.status >= 500 || response.status == 429 || payload.retryStatuses.contains(response.status)
@@ -88,29 +94,42 @@ public struct HTTPExecutor: TaskExecutor {
         }
     }
 
+    /// False when `text` has no `${`, so it cannot hold `${secrets.NAME}`: the common case skips
+    /// `SecretStore.resolve`'s string search (Foundation's, through NSString) for every request.
+    static func mayNameSecret(_ text: some Sequence<UInt8>) -> Bool {
+        var afterDollar = false
+        for byte in text {
+            if afterDollar && byte == UInt8(ascii: "{") { return true }
+            afterDollar = byte == UInt8(ascii: "$")
+        }
+        return false
+    }
+
     struct PayloadError: Error, CustomStringConvertible {
         let message: String
         var description: String { message }
     }
 
     static func decode(_ text: String, idempotencyKey: String, maxBodyBytes: Int) throws -> Payload {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+        // SluiceStates' parser, not JSONSerialization: no bridging to Foundation objects per job.
+        guard let parsed = try? JSONParser.parse(text), case let .object(fields) = parsed else {
             throw PayloadError(message: "http task parameters are not a JSON object")
         }
-        guard let url = object["url"] as? String, !url.isEmpty else { throw PayloadError(message: "http task needs a url") }
-        var request = HTTPRequest(url: url, method: (object["method"] as? String ?? "GET").uppercased())
-        var headers: [(name: String, value: String)] = []
-        for (name, value) in (object["headers"] as? [String: Any] ?? [:]).sorted(by: { $0.key < $1.key }) {
-            headers.append((name, value as? String ?? "\(value)"))
-        }
-        if let body = object["body"] as? String {
+        var object: [String: JSON] = [:]
+        for (key, value) in fields { object[key] = value }   // the last of duplicate keys wins, as before
+        guard case let .string(url)? = object["url"], !url.isEmpty else { throw PayloadError(message: "http task needs a url") }
+        var method = "GET"
+        if case let .string(given)? = object["method"] { method = given == "GET" ? given : given.uppercased() }
+        var request = HTTPRequest(url: url, method: method)
+        var headers = Self.textPairs(object["headers"])
+        if case let .string(body)? = object["body"] {
             request.body = Array(body.utf8)
-        } else if let json = object["json"], !(json is NSNull) {
-            request.body = Array(try JSONSerialization.data(withJSONObject: json, options: [.fragmentsAllowed, .withoutEscapingSlashes]))
+        } else if let json = object["json"], json != .null {
+            request.body = Array(json.description.utf8)
             if !headers.contains(where: { $0.name.lowercased() == "content-type" }) { headers.append(("Content-Type", "application/json")) }
-        } else if let form = object["form"] as? [String: Any] {
+        } else if let form = object["form"], case .object = form {
             var components = URLComponents()
-            components.queryItems = form.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value as? String ?? "\($0.value)") }
+            components.queryItems = Self.textPairs(form).map { URLQueryItem(name: $0.name, value: $0.value) }
             request.body = Array((components.percentEncodedQuery ?? "").utf8)
             if !headers.contains(where: { $0.name.lowercased() == "content-type" }) {
                 headers.append(("Content-Type", "application/x-www-form-urlencoded"))
@@ -118,27 +137,52 @@ public struct HTTPExecutor: TaskExecutor {
         }
         if !headers.contains(where: { $0.name.lowercased() == "idempotency-key" }) { headers.append(("Idempotency-Key", idempotencyKey)) }
         request.headers = headers
-        if let connect = (object["connectTimeoutMs"] as? NSNumber)?.intValue { request.connectTimeoutMilliseconds = connect }
-        if let total = (object["timeoutMs"] as? NSNumber)?.intValue { request.totalTimeoutMilliseconds = total }
-        request.maxResponseBodyBytes = (object["maxBodyBytes"] as? NSNumber)?.intValue ?? maxBodyBytes
-        let success = (object["statusCodes"] as? [Any])?.compactMap { ($0 as? NSNumber)?.intValue }
-        let retry = (object["retryStatusCodes"] as? [Any])?.compactMap { ($0 as? NSNumber)?.intValue } ?? []
+        if let connect = Self.integer(object["connectTimeoutMs"]) { request.connectTimeoutMilliseconds = connect }
+        if let total = Self.integer(object["timeoutMs"]) { request.totalTimeoutMilliseconds = total }
+        request.maxResponseBodyBytes = Self.integer(object["maxBodyBytes"]) ?? maxBodyBytes
+        let success = Self.integers(object["statusCodes"])
+        let retry = Self.integers(object["retryStatusCodes"]) ?? []
         return Payload(request: request, success: success.map(Set.init), retryStatuses: Set(retry))
     }
 
+    /// An object's members as text, sorted by name (strings as they are, other values as JSON).
+    private static func textPairs(_ value: JSON?) -> [(name: String, value: String)] {
+        guard case let .object(pairs)? = value else { return [] }
+        var latest: [String: String] = [:]
+        for (name, value) in pairs {
+            if case let .string(text) = value { latest[name] = text } else { latest[name] = value.description }
+        }
+        return latest.sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value) }
+    }
+
+    /// A JSON number as an Int (fractions truncated), nil for anything else.
+    private static func integer(_ value: JSON?) -> Int? {
+        switch value {
+        case let .int(number)?: return Int(exactly: number)
+        case let .double(number)?: return number.isFinite && abs(number) < 1e18 ? Int(number) : nil
+        default: return nil
+        }
+    }
+
+    private static func integers(_ value: JSON?) -> [Int]? {
+        guard case let .array(items)? = value else { return nil }
+        return items.compactMap { integer($0) }
+    }
+
     /// The task's output: status, headers, and the body as JSON when it parses (`json`) and as text.
-    static func output(_ response: HTTPResponse) -> String {
+    /// `headers` is `headerObject(response.headers)`, made once for the output and the record.
+    static func output(_ response: HTTPResponse, headers: String) -> String {
         let text = String(decoding: response.body, as: UTF8.self)
-        let json = (try? JSONSerialization.jsonObject(with: Data(response.body), options: [.fragmentsAllowed])) != nil ? text : "null"
-        return JSONText.object(["status": .int(response.status), "headers": .raw(headerObject(response.headers)),
-                                "json": .raw(response.body.isEmpty ? "null" : json), "body": .string(text),
+        let json = !response.body.isEmpty && JSONValidator.isValid(response.body) ? text : "null"
+        return JSONText.object(["status": .int(response.status), "headers": .raw(headers),
+                                "json": .raw(json), "body": .string(text),
                                 "truncated": .bool(response.bodyTruncated)])
     }
 
     /// What history keeps: the request, the status, headers, body (capped, with a flag) and duration.
-    static func record(_ request: HTTPRequest, response: HTTPResponse) -> String {
+    static func record(_ request: HTTPRequest, response: HTTPResponse, headers: String) -> String {
         JSONText.object(["request": .raw(describe(request)), "status": .int(response.status),
-                         "headers": .raw(headerObject(response.headers)),
+                         "headers": .raw(headers),
                          "body": .string(String(decoding: response.body.prefix(16 * 1024), as: UTF8.self)),
                          "truncated": .bool(response.bodyTruncated || response.body.count > 16 * 1024),
                          "durationMs": .int(Int(response.durationSeconds * 1000))])
@@ -146,15 +190,60 @@ public struct HTTPExecutor: TaskExecutor {
 
     static func describe(_ request: HTTPRequest) -> String {
         // Authorization-like headers are not written to history.
-        let headers = request.headers.map { header -> (String, String) in
+        let headers = request.headers.map { header -> (name: String, value: String) in
             let lower = header.name.lowercased()
-            return (header.name, lower == "authorization" || lower.contains("token") || lower.contains("secret") ? "[redacted]" : header.value)
+            return (header.name, lower == "authorization" || contains(lower, "token") || contains(lower, "secret") ? "[redacted]" : header.value)
         }
         return JSONText.object(["method": .string(request.method), "url": .string(request.url),
                                 "headers": .raw(headerObject(headers)), "bodyBytes": .int(request.body?.count ?? 0)])
     }
 
+    /// `{"name": "value", …}` with names lower-cased (ASCII), written as bytes into one buffer:
+    /// it runs twice per response, and a String per quoted part showed up in profiles.
     static func headerObject(_ headers: [(name: String, value: String)]) -> String {
-        "{" + headers.map { JSONText.quote($0.name.lowercased()) + ":" + JSONText.quote($0.value) }.joined(separator: ",") + "}"
+        var out: [UInt8] = []
+        out.reserveCapacity(64 + headers.count * 48)
+        out.append(UInt8(ascii: "{"))
+        for (index, header) in headers.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            appendQuoted(header.name, lowercasingASCII: true, to: &out)
+            out.append(UInt8(ascii: ":"))
+            appendQuoted(header.value, lowercasingASCII: false, to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// A JSON string literal; text needing escapes (rare in headers) goes through `JSONText.quote`.
+    private static func appendQuoted(_ text: String, lowercasingASCII: Bool, to out: inout [UInt8]) {
+        let utf8 = text.utf8
+        if utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || ($0 >= 0x80 && lowercasingASCII) }) {
+            out.append(contentsOf: JSONText.quote(lowercasingASCII ? text.lowercased() : text).utf8)
+            return
+        }
+        out.append(UInt8(ascii: "\""))
+        if lowercasingASCII {
+            for byte in utf8 { out.append(byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte) }
+        } else {
+            out.append(contentsOf: utf8)
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// Byte-wise substring test, for short ASCII `part`s. Neither Foundation's `contains` (through
+    /// NSString) nor `firstRange(of:)` (generic, it was 4% of a bench run) is cheap enough per header.
+    static func contains(_ text: String, _ part: StaticString) -> Bool {
+        let needle = UnsafeBufferPointer(start: part.utf8Start, count: part.utf8CodeUnitCount)
+        guard let first = needle.first else { return true }
+        var text = text
+        return text.withUTF8 { haystack in
+            guard haystack.count >= needle.count else { return false }
+            var start = 0
+            while start <= haystack.count - needle.count {
+                if haystack[start] == first, (1..<needle.count).allSatisfy({ haystack[start + $0] == needle[$0] }) { return true }
+                start += 1
+            }
+            return false
+        }
     }
 }
