@@ -318,6 +318,14 @@ public final class SQLiteStore: Store {
         }
     }
 
+    /// Executions not finished (pending or running): one range of the status index, cheap
+    /// enough to poll while the engine works (a benchmark waiting for its drain).
+    public func unfinishedCount() throws -> Int {
+        try database.read { db in
+            Int(try db.scalarInt("SELECT COUNT(*) FROM executions WHERE status IN ('pending', 'running')") ?? 0)
+        }
+    }
+
     public func heartbeats() throws -> [HeartbeatRecord] {
         try database.read { db in
             let statement = try db.statement("SELECT component, owner, beat_at, ttl, info FROM heartbeats ORDER BY component")
