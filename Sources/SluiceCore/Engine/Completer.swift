@@ -22,6 +22,8 @@ final class Completer: @unchecked Sendable {
     private var localChange = false
     private var stopping = false
     private var claiming = true
+    /// A cycle that may claim is running: its claimed jobs reach the pools when it ends.
+    private var claimInFlight = false
     private var stopped = false
     private var lastError: String?
 
@@ -111,11 +113,14 @@ final class Completer: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Stops claiming new jobs; outcomes are still committed.
+    /// Stops claiming new jobs; outcomes are still committed. Returns once no cycle that may
+    /// claim is running, so the pools receive no job after this (a shutdown then gives back
+    /// exactly what they hold). Not to be called on the completer's own thread.
     func stopClaiming() {
         condition.lock()
         claiming = false
-        condition.signal()
+        condition.broadcast()
+        while claimInFlight { condition.wait() }
         condition.unlock()
     }
 
@@ -158,6 +163,7 @@ final class Completer: @unchecked Sendable {
             localChange = false
             let finishing = stopping
             let mayClaim = claiming && !stopping
+            claimInFlight = mayClaim
             condition.unlock()
             watcher?.disarm()
 
@@ -188,6 +194,12 @@ final class Completer: @unchecked Sendable {
                 condition.unlock()
                 FileHandle.standardError.write(Data("sluice: completer cycle failed: \(error)\n".utf8))
                 Thread.sleep(forTimeInterval: 0.05)
+            }
+            if mayClaim {
+                condition.lock()
+                claimInFlight = false
+                condition.broadcast()
+                condition.unlock()
             }
             if finishing {
                 condition.lock()

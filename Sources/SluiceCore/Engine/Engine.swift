@@ -70,6 +70,9 @@ public final class Engine: Sendable {
     /// running tasks finish within `grace` seconds, commit their outcomes, then release the
     /// leases of whatever is still running so another process can take it at once.
     public func shutdown(grace: Double = 10) {
+        // Close the pools first (a task ending now starts no buffered one), then wait out a
+        // claim in flight, so the buffers hold every claimed job that never started.
+        for pool in completer.pools { pool.close() }
         completer.stopClaiming()
         let unstarted = completer.pools.flatMap { $0.takeUnstarted() }
         let deadline = Date().timeIntervalSince1970 + grace

@@ -19,6 +19,8 @@ final class WorkerPool: Sendable {
         var head = 0
         var running = 0
         var finished = 0
+        /// Shutting down: no buffered job starts any more; they are given back.
+        var closed = false
         var bufferedCount: Int { buffer.count - head }
     }
 
@@ -52,6 +54,11 @@ final class WorkerPool: Sendable {
         for job in toStart where !(executors.executor(for: job.taskType) is any StartsWithoutBlocking) { start(job) }
     }
 
+    /// Starts no more buffered jobs (the first step of a shutdown); running ones go on.
+    func close() {
+        state.withLock { $0.closed = true }
+    }
+
     /// Empties the buffer (jobs claimed but not started): used when shutting down.
     func takeUnstarted() -> [ClaimedJob] {
         state.withLock { state in
@@ -64,7 +71,7 @@ final class WorkerPool: Sendable {
 
     private static func takeStartable(_ state: inout State, concurrency: Int) -> [ClaimedJob] {
         var jobs: [ClaimedJob] = []
-        while state.running < concurrency, state.head < state.buffer.count {
+        while !state.closed, state.running < concurrency, state.head < state.buffer.count {
             jobs.append(state.buffer[state.head])
             state.head += 1
             state.running += 1
