@@ -83,9 +83,9 @@ struct BenchQueue: ParsableCommand {
     }
 
     /// Every execution counted is stored by the time this is called: done when none is
-    /// unfinished (a cheap poll, not a GROUP BY over every execution).
+    /// unfinished (one index entry read per poll, not a count over every execution).
     private func waitUntilFinished(_ store: SQLiteStore) {
-        while ((try? store.unfinishedCount()) ?? 1) > 0 { Thread.sleep(forTimeInterval: 0.02) }
+        while (try? store.hasUnfinished()) ?? true { Thread.sleep(forTimeInterval: 0.02) }
     }
 }
 

@@ -318,11 +318,12 @@ public final class SQLiteStore: Store {
         }
     }
 
-    /// Executions not finished (pending or running): one range of the status index, cheap
-    /// enough to poll while the engine works (a benchmark waiting for its drain).
-    public func unfinishedCount() throws -> Int {
+    /// Whether any execution is unfinished (pending or running): the first entry of a range of
+    /// the status index, so polling it while the engine works costs next to nothing (a count
+    /// or a GROUP BY walks every row and took 13% of a benchmark's CPU).
+    public func hasUnfinished() throws -> Bool {
         try database.read { db in
-            Int(try db.scalarInt("SELECT COUNT(*) FROM executions WHERE status IN ('pending', 'running')") ?? 0)
+            try db.scalarInt("SELECT EXISTS (SELECT 1 FROM executions WHERE status IN ('pending', 'running'))") == 1
         }
     }
 
