@@ -1,4 +1,5 @@
 import Foundation
+import SluiceHTTP
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,19 +14,9 @@ final class DelayServer: @unchecked Sendable {
 
     init(delayMilliseconds: Int) throws {
         delayMicroseconds = UInt32(delayMilliseconds * 1000)
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var one: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        listen(fd, 4096)
-        var bound = sockaddr_in()
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &bound) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        listener = fd
-        port = Int(UInt16(bigEndian: bound.sin_port))
+        let socket = try LoopbackListener()
+        listener = socket.descriptor
+        port = socket.port
         let thread = Thread { [self] in
             while true {
                 let client = accept(listener, nil, nil)
