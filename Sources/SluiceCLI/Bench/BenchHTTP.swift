@@ -10,13 +10,16 @@ import SluiceHTTP
 /// `client_jobs_per_s` is the curl multi client alone on the same URL, without the queue.
 /// `--workflow tasklist` runs the same GET as a one-task Mender task list (compiled to a
 /// States Language machine: its templates, state history and program), to show what that
-/// path costs over the bare built-in chain.
+/// path costs over the bare built-in chain. `--workflow asl` runs it as a one-Task States
+/// Language machine (`"Resource": "http"`): the interpreter without the task-list dialect.
 struct BenchHTTP: ParsableCommand {
     enum Workflow: String, ExpressibleByArgument, CaseIterable {
         /// The built-in one-task chain: the queue and the executor, nothing more.
         case chain
         /// A one-task task list, `uri: ${workflow.input.url}`.
         case tasklist
+        /// A one-Task States Language machine, `"Resource": "http"`, the input as its parameters.
+        case asl
     }
 
     static let configuration = CommandConfiguration(commandName: "http", abstract: "HTTP tasks through the queue, and the HTTP client alone.")
@@ -27,7 +30,7 @@ struct BenchHTTP: ParsableCommand {
     @Option(help: "Start a loopback server answering after this many ms.") var delayMs: Int?
     @Option(help: "full or normal.") var sync: SyncModeArgument = .full
     @Flag(help: "Measure the HTTP client alone (for profiling it).") var clientOnly = false
-    @Option(help: "chain (built-in) or tasklist (a Mender task list).") var workflow: Workflow = .chain
+    @Option(help: "chain (built-in), tasklist (a Mender task list) or asl (a States Language machine).") var workflow: Workflow = .chain
 
     func run() throws {
         var target = url
@@ -67,6 +70,10 @@ struct BenchHTTP: ParsableCommand {
             try store.register(definition: DefinitionCompiler.compile(text: text, value: try Document.parse(text, file: "bench", yaml: false), file: "bench"),
                                now: Date().timeIntervalSince1970)
             input = "{\"url\":\"\(target)\"}"
+        case .asl:
+            definition = "bench_http_asl"
+            try store.register(definition: try BenchDefinitions.asl(name: definition, resource: "http"), now: Date().timeIntervalSince1970)
+            input = "{\"url\":\"\(target)\",\"method\":\"GET\",\"timeoutMs\":30000}"
         }
         var submitted = 0
         while submitted < jobs {
