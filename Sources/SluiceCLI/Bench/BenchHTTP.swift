@@ -84,11 +84,13 @@ struct BenchHTTP: ParsableCommand {
         let engine = Engine(store: store, configuration: EngineConfiguration(
             role: "bench", pools: [.init(queue: "default", concurrency: concurrency)], executors: .standard(httpClient: client)))
         let started = Date().timeIntervalSince1970
+        let startCPU = Measurements.cpuSeconds()
         engine.start()
         // Every execution is stored before the engine starts: done when none is unfinished.
         // (A cheap poll: a GROUP BY over every execution would take CPU from what is measured.)
         while try store.unfinishedCount() > 0 { Thread.sleep(forTimeInterval: 0.01) }
         let wall = Date().timeIntervalSince1970 - started
+        let cpuPerJob = (Measurements.cpuSeconds() - startCPU) / Double(max(1, jobs))
         let span = try store.database.read { db in try db.scalarPair("SELECT MIN(started_at), MAX(finished_at) FROM executions") }
         let failed = try store.statusCounts()[.failed] ?? 0
         // Share of the drain the completer (the one writer) spent in its transactions: near 1
@@ -104,6 +106,8 @@ struct BenchHTTP: ParsableCommand {
             "completer_busy=\(Measurements.format(completerBusy, 2))",
             "jobs_per_commit=\(Measurements.format(Double(jobs) / Double(max(1, commits))))",
             "client_jobs_per_s=\(Int(Double(jobs) / clientSeconds))",
+            // All threads' CPU (the queue, the executor, the client's I/O) per job during the drain.
+            "cpu_us_per_job=\(Measurements.format(cpuPerJob * 1e6))",
             "rss_mb=\(Measurements.format(Measurements.peakRSSMegabytes()))",
         ].joined(separator: " "))
     }

@@ -57,8 +57,10 @@ struct BenchQueue: ParsableCommand {
         // Drain.
         let engine = Engine(store: store, configuration: EngineConfiguration(
             role: "bench", pools: [.init(queue: "default", concurrency: concurrency)]))
+        let drainCPU = Measurements.cpuSeconds()
         engine.start()
         waitUntilFinished(store)
+        let drainCPUPerJob = (Measurements.cpuSeconds() - drainCPU) / Double(max(1, jobs))
         let span = try store.database.read { db in
             try db.scalarPair("SELECT MIN(started_at), MAX(finished_at) FROM executions")
         }
@@ -98,6 +100,7 @@ struct BenchQueue: ParsableCommand {
             "rss_mb=\(Measurements.format(rss))",
             "completer_busy=\(Measurements.format(completerBusy, 2))",
             "jobs_per_commit=\(Measurements.format(Double(jobs) / Double(max(1, drainCycles))))",
+            "cpu_us_per_job=\(Measurements.format(drainCPUPerJob * 1e6))",
         ].joined(separator: " "))
     }
 
