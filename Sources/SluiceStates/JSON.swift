@@ -3,7 +3,10 @@ import Foundation
 /// A JSON value as the States Language sees it: integers kept apart from doubles (AWS writes
 /// them back differently), object keys in document order, equality by value with key order
 /// ignored (as the conformance corpus compares).
-public indirect enum JSON: Sendable, CustomStringConvertible {
+///
+/// Not `indirect`: arrays and objects hold their members in their own storage already, and a
+/// boxed case cost an allocation for every scalar the parser made.
+public enum JSON: Sendable, CustomStringConvertible {
     case null
     case bool(Bool)
     case int(Int64)
