@@ -38,7 +38,7 @@ public struct StateMachine: Sendable {
         case fail(error: String?, errorPath: String?, cause: String?, causePath: String?)
         case task(resource: String, timeoutSeconds: Double?, heartbeatSeconds: Double?)
         case parallel(branches: [StateMachine])
-        case map(processor: StateMachine, itemsPath: JSONPath?, itemSelector: JSON?, maxConcurrency: Int?, maxConcurrencyPath: JSONPath?)
+        case map(processor: StateMachine, itemsPath: JSONPath?, itemSelector: PayloadTemplate?, maxConcurrency: Int?, maxConcurrencyPath: JSONPath?)
     }
 
     struct Retrier: @unchecked Sendable {
@@ -71,8 +71,8 @@ public struct StateMachine: Sendable {
         let inputPath: JSONPath??       // nil: default "$"; .some(nil): JSON null
         let outputPath: JSONPath??
         let resultPath: JSONPath??
-        let parameters: JSON?
-        let resultSelector: JSON?
+        let parameters: PayloadTemplate?
+        let resultSelector: PayloadTemplate?
         let retry: [Retrier]
         let catchers: [Catcher]
     }
@@ -178,7 +178,7 @@ public struct StateMachine: Sendable {
             var concurrencyPath: JSONPath?
             if case let .string(text)? = body["MaxConcurrencyPath"] { concurrencyPath = try path(.string(text), "\(pointer)/MaxConcurrencyPath") ?? nil }
             let concurrency = body["MaxConcurrency"]?.number.map { Int($0) }
-            kind = .map(processor: processor, itemsPath: itemsPath, itemSelector: body["ItemSelector"] ?? body["Parameters"],
+            kind = .map(processor: processor, itemsPath: itemsPath, itemSelector: (body["ItemSelector"] ?? body["Parameters"]).map(PayloadTemplate.init),
                         maxConcurrency: concurrency, maxConcurrencyPath: concurrencyPath)
         default:
             throw DefinitionError(pointer: "\(pointer)/Type", message: "state type '\(type)' is not supported by this build (Pass, Choice, Wait, Succeed, Fail, Parallel, Map)")
@@ -224,7 +224,7 @@ public struct StateMachine: Sendable {
                      inputPath: try path(body["InputPath"], "\(pointer)/InputPath"),
                      outputPath: try path(body["OutputPath"], "\(pointer)/OutputPath"),
                      resultPath: try path(body["ResultPath"], "\(pointer)/ResultPath"),
-                     parameters: { if case .map = kind { return nil }; return isMapOrPass ? body["Parameters"] : nil }(),
-                     resultSelector: body["ResultSelector"], retry: retry, catchers: catchers)
+                     parameters: { if case .map = kind { return nil }; return isMapOrPass ? body["Parameters"].map(PayloadTemplate.init) : nil }(),
+                     resultSelector: body["ResultSelector"].map(PayloadTemplate.init), retry: retry, catchers: catchers)
     }
 }

@@ -79,7 +79,7 @@ public struct Interpreter: Sendable {
 
     /// Runs states from `name` until one needs the outside world or the machine ends.
     public func advance(from name: String, raw: JSON, context: JSON) -> Advance {
-        if let trace, Thread.current.threadDictionary["sluice.states.random"] as? RandomValues !== trace.random {
+        if let trace, RandomValues.current !== trace.random {
             return trace.random.around { advance(from: name, raw: raw, context: context) }
         }
         var name = name
@@ -162,7 +162,7 @@ public struct Interpreter: Sendable {
 
     /// The task of `state` succeeded with `result`: ResultSelector, ResultPath, OutputPath, go on.
     public func taskSucceeded(state name: String, raw: JSON, result: JSON, context: JSON) -> Advance {
-        if let trace, Thread.current.threadDictionary["sluice.states.random"] as? RandomValues !== trace.random {
+        if let trace, RandomValues.current !== trace.random {
             return trace.random.around { taskSucceeded(state: name, raw: raw, result: result, context: context) }
         }
         guard let state = machine.states[name] else { return .failed(error: "States.Runtime", cause: "no state \(name)") }

@@ -242,19 +242,31 @@ public final class RandomValues: @unchecked Sendable {
 
     public init(replaying values: [JSON] = []) { replay = values }
 
-    private static let key = "sluice.states.random"
+    /// The source current on this thread, as a pthread key: Foundation's `threadDictionary`
+    /// cost more than the rest of a task-succeeded step (an NSMutableDictionary, boxing on every
+    /// read and write) and the completer asks once or twice per task outcome.
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        precondition(pthread_key_create(&key, nil) == 0, "no pthread key for the random source")
+        return key
+    }()
 
-    /// Runs `body` with this source current on the calling thread.
+    /// The source `around` made current on this thread, or nil.
+    public static var current: RandomValues? {
+        pthread_getspecific(key).map { Unmanaged<RandomValues>.fromOpaque($0).takeUnretainedValue() }
+    }
+
+    /// Runs `body` with this source current on the calling thread. Kept unretained: `self`
+    /// (and any outer source restored after) lives across the call.
     public func around<T>(_ body: () throws -> T) rethrows -> T {
-        let dictionary = Thread.current.threadDictionary
-        let previous = dictionary[Self.key]
-        dictionary[Self.key] = self
-        defer { dictionary[Self.key] = previous }
-        return try body()
+        let previous = pthread_getspecific(Self.key)
+        pthread_setspecific(Self.key, Unmanaged.passUnretained(self).toOpaque())
+        defer { pthread_setspecific(Self.key, previous) }
+        return try withExtendedLifetime(self) { try body() }
     }
 
     static func draw(_ fresh: () -> JSON) -> JSON {
-        guard let source = Thread.current.threadDictionary[key] as? RandomValues else { return fresh() }
+        guard let source = current else { return fresh() }
         let value = source.replay.isEmpty ? fresh() : source.replay.removeFirst()
         source.drawn.append(value)
         return value

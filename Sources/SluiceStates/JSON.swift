@@ -3,7 +3,10 @@ import Foundation
 /// A JSON value as the States Language sees it: integers kept apart from doubles (AWS writes
 /// them back differently), object keys in document order, equality by value with key order
 /// ignored (as the conformance corpus compares).
-public indirect enum JSON: Sendable, CustomStringConvertible {
+///
+/// Not `indirect`: arrays and objects hold their members in their own storage already, and a
+/// boxed case cost an allocation for every scalar the parser made.
+public enum JSON: Sendable, CustomStringConvertible {
     case null
     case bool(Bool)
     case int(Int64)
@@ -29,22 +32,58 @@ public indirect enum JSON: Sendable, CustomStringConvertible {
 
     /// Compact text, as AWS's JsonToString writes it.
     public var description: String {
+        var out = ""
+        write(to: &out)
+        return out
+    }
+
+    /// Appends the compact text to `out`: one growing buffer for the whole value, where
+    /// building each member's text and joining them would allocate per value (this runs on the
+    /// completer for every program state and output).
+    public func write(to out: inout String) {
         switch self {
-        case .null: return "null"
-        case let .bool(flag): return flag ? "true" : "false"
-        case let .int(value): return String(value)
+        case .null: out += "null"
+        case let .bool(flag): out += flag ? "true" : "false"
+        case let .int(value): out += String(value)
         case let .double(value):
-            if value.isFinite && value == value.rounded() && abs(value) < 1e15 { return String(format: "%.1f", value) }
-            return "\(value)"
-        case let .string(text): return JSON.quote(text)
-        case let .array(items): return "[" + items.map(\.description).joined(separator: ",") + "]"
-        case let .object(pairs): return "{" + pairs.map { JSON.quote($0.0) + ":" + $0.1.description }.joined(separator: ",") + "}"
+            if value.isFinite && value == value.rounded() && abs(value) < 1e15 { out += String(format: "%.1f", value) }
+            else { out += "\(value)" }
+        case let .string(text): JSON.writeQuoted(text, to: &out)
+        case let .array(items):
+            out += "["
+            for (index, item) in items.enumerated() {
+                if index > 0 { out += "," }
+                item.write(to: &out)
+            }
+            out += "]"
+        case let .object(pairs):
+            out += "{"
+            for (index, pair) in pairs.enumerated() {
+                if index > 0 { out += "," }
+                JSON.writeQuoted(pair.0, to: &out)
+                out += ":"
+                pair.1.write(to: &out)
+            }
+            out += "}"
         }
     }
 
     /// A JSON string literal for `text`.
     public static func quote(_ text: String) -> String {
-        var out = "\""
+        var out = ""
+        writeQuoted(text, to: &out)
+        return out
+    }
+
+    /// Appends `text` as a JSON string literal; text with nothing to escape (the usual case)
+    /// is appended whole.
+    static func writeQuoted(_ text: String, to out: inout String) {
+        out += "\""
+        guard text.utf8.contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 < 0x20 }) else {
+            out += text
+            out += "\""
+            return
+        }
         for scalar in text.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
@@ -58,7 +97,7 @@ public indirect enum JSON: Sendable, CustomStringConvertible {
             default: out.unicodeScalars.append(scalar)
             }
         }
-        return out + "\""
+        out += "\""
     }
 
     /// Replaces or adds `key` (keeps the position of an existing key).
@@ -88,6 +127,10 @@ extension JSON: Equatable {
 }
 
 /// JSON text → `JSON`, keeping key order and telling integers from doubles.
+///
+/// Reads the text's UTF-8 in place (no copy into an array) and makes a string from a slice
+/// of it when it holds no escape, which is nearly every key and value: the completer parses
+/// every execution's program state and every task output with this.
 public struct JSONParser {
     public struct Failure: Error, CustomStringConvertible {
         public let offset: Int
@@ -95,12 +138,21 @@ public struct JSONParser {
         public var description: String { "invalid JSON at byte \(offset): \(message)" }
     }
 
-    private let bytes: [UInt8]
+    private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
     private var depth = 0
 
     public static func parse(_ text: String) throws(Failure) -> JSON {
-        var parser = JSONParser(bytes: Array(text.utf8))
+        var text = text
+        // A native string is contiguous UTF-8 already; a bridged one is copied once here.
+        let result: Result<JSON, Failure> = text.withUTF8 { bytes in
+            do throws(Failure) { return .success(try parse(bytes: bytes)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    private static func parse(bytes: UnsafeBufferPointer<UInt8>) throws(Failure) -> JSON {
+        var parser = JSONParser(bytes: bytes)
         parser.skipSpace()
         let value = try parser.value()
         parser.skipSpace()
@@ -108,10 +160,15 @@ public struct JSONParser {
         return value
     }
 
-    private init(bytes: [UInt8]) { self.bytes = bytes }
+    private init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
     private mutating func skipSpace() {
-        while index < bytes.count, [0x20, 0x0a, 0x0d, 0x09].contains(bytes[index]) { index += 1 }
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x0a, 0x0d, 0x09: index += 1
+            default: return
+            }
+        }
     }
 
     private mutating func value() throws(Failure) -> JSON {
@@ -127,12 +184,14 @@ public struct JSONParser {
         }
     }
 
-    private mutating func literal(_ word: String) throws(Failure) {
-        let expected = Array(word.utf8)
-        guard index + expected.count <= bytes.count, Array(bytes[index..<(index + expected.count)]) == expected else {
+    private mutating func literal(_ word: StaticString) throws(Failure) {
+        let count = word.utf8CodeUnitCount
+        guard index + count <= bytes.count else { throw Failure(offset: index, message: "expected \(word)") }
+        let expected = word.utf8Start
+        for offset in 0..<count where bytes[index + offset] != expected[offset] {
             throw Failure(offset: index, message: "expected \(word)")
         }
-        index += expected.count
+        index += count
     }
 
     private mutating func object() throws(Failure) -> JSON {
@@ -179,32 +238,53 @@ public struct JSONParser {
         }
     }
 
+    /// The text of `bytes[from..<to]` (invalid UTF-8 becomes U+FFFD).
+    private func text(_ from: Int, _ to: Int) -> String {
+        String(decoding: UnsafeBufferPointer(rebasing: bytes[from..<to]), as: UTF8.self)
+    }
+
     private mutating func string() throws(Failure) -> String {
         index += 1
-        var scalars = String.UnicodeScalarView()
-        var run: [UInt8] = []
-        func flush() {
-            if !run.isEmpty { scalars.append(contentsOf: String(decoding: run, as: UTF8.self).unicodeScalars); run.removeAll() }
+        let start = index
+        // The common case: no escape before the closing quote, one slice.
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                index += 1
+                return text(start, index - 1)
+            }
+            if byte == UInt8(ascii: "\\") { break }
+            index += 1
+        }
+        guard index < bytes.count else { throw Failure(offset: index, message: "unterminated string") }
+        return try escapedString(from: start)
+    }
+
+    /// The rest of a string from its first escape: its UTF-8 collected, escapes decoded.
+    private mutating func escapedString(from start: Int) throws(Failure) -> String {
+        var utf8: [UInt8] = []
+        utf8.reserveCapacity(index - start + 16)
+        utf8.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
+        func append(_ scalar: Unicode.Scalar) {
+            utf8.append(contentsOf: UTF8.encode(scalar)!)
         }
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 index += 1
-                flush()
-                return String(scalars)
+                return String(decoding: utf8, as: UTF8.self)
             }
             if byte == UInt8(ascii: "\\") {
-                flush()
                 index += 1
                 guard index < bytes.count else { break }
                 let escape = bytes[index]
                 index += 1
                 switch escape {
-                case UInt8(ascii: "n"): scalars.append("\n")
-                case UInt8(ascii: "t"): scalars.append("\t")
-                case UInt8(ascii: "r"): scalars.append("\r")
-                case UInt8(ascii: "b"): scalars.append("\u{8}")
-                case UInt8(ascii: "f"): scalars.append("\u{c}")
+                case UInt8(ascii: "n"): utf8.append(0x0a)
+                case UInt8(ascii: "t"): utf8.append(0x09)
+                case UInt8(ascii: "r"): utf8.append(0x0d)
+                case UInt8(ascii: "b"): utf8.append(0x08)
+                case UInt8(ascii: "f"): utf8.append(0x0c)
                 case UInt8(ascii: "u"):
                     var code = try hex4()
                     if (0xD800...0xDBFF).contains(code), index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") {
@@ -212,19 +292,19 @@ public struct JSONParser {
                         let low = try hex4()
                         code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
                     }
-                    scalars.append(Unicode.Scalar(code) ?? "\u{FFFD}")
-                default: scalars.append(Unicode.Scalar(escape))
+                    append(Unicode.Scalar(code) ?? "\u{FFFD}")
+                default: append(Unicode.Scalar(escape))
                 }
                 continue
             }
-            run.append(byte)
+            utf8.append(byte)
             index += 1
         }
         throw Failure(offset: index, message: "unterminated string")
     }
 
     private mutating func hex4() throws(Failure) -> UInt32 {
-        guard index + 4 <= bytes.count, let code = UInt32(String(decoding: bytes[index..<(index + 4)], as: UTF8.self), radix: 16) else {
+        guard index + 4 <= bytes.count, let code = UInt32(text(index, index + 4), radix: 16) else {
             throw Failure(offset: index, message: "bad \\u escape")
         }
         index += 4
@@ -233,11 +313,23 @@ public struct JSONParser {
 
     private mutating func number() throws(Failure) -> JSON {
         let start = index
-        if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
+        let negative = index < bytes.count && bytes[index] == UInt8(ascii: "-")
+        if negative { index += 1 }
         var fractional = false
+        // Digits accumulate as a negative value (Int64.min has no positive twin).
+        var magnitude: Int64 = 0
+        var overflow = false
         while index < bytes.count {
             let byte = bytes[index]
-            if (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) { index += 1; continue }
+            if (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) {
+                if !fractional && !overflow {
+                    let (times, o1) = magnitude.multipliedReportingOverflow(by: 10)
+                    let (next, o2) = times.subtractingReportingOverflow(Int64(byte - UInt8(ascii: "0")))
+                    if o1 || o2 { overflow = true } else { magnitude = next }
+                }
+                index += 1
+                continue
+            }
             if byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-") {
                 fractional = true
                 index += 1
@@ -245,7 +337,12 @@ public struct JSONParser {
             }
             break
         }
-        let text = String(decoding: bytes[start..<index], as: UTF8.self)
+        let digits = index - start - (negative ? 1 : 0)
+        if !fractional && !overflow && digits > 0 {
+            if negative { return .int(magnitude) }
+            if magnitude != Int64.min { return .int(-magnitude) }
+        }
+        let text = text(start, index)
         if !fractional, let value = Int64(text) { return .int(value) }
         guard let value = Double(text), !text.isEmpty else { throw Failure(offset: start, message: "expected a value") }
         return .double(value)

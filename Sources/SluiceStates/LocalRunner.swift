@@ -215,25 +215,9 @@ enum Processing {
         return value
     }
 
-    /// Parameters / ItemSelector: keys ending in `.$` are evaluated, the rest copied.
-    static func fill(_ template: JSON, input: JSON, context: JSON) throws(StatesError) -> JSON {
-        switch template {
-        case let .object(pairs):
-            var out: [(String, JSON)] = []
-            for (key, value) in pairs {
-                if key.hasSuffix(".$"), case let .string(expression) = value {
-                    out.append((String(key.dropLast(2)), try evaluateExpression(expression, input: input, context: context)))
-                } else {
-                    out.append((key, try fill(value, input: input, context: context)))
-                }
-            }
-            return .object(out)
-        case let .array(items):
-            var out: [JSON] = []
-            for item in items { out.append(try fill(item, input: input, context: context)) }
-            return .array(out)
-        default:
-            return template
-        }
+    /// Parameters / ResultSelector / ItemSelector: keys ending in `.$` are evaluated, the rest
+    /// copied (`PayloadTemplate` holds them with their expressions parsed).
+    static func fill(_ template: PayloadTemplate, input: JSON, context: JSON) throws(StatesError) -> JSON {
+        try template.fill(input: input, context: context)
     }
 }

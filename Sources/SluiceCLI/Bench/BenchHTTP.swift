@@ -10,13 +10,16 @@ import SluiceHTTP
 /// `client_jobs_per_s` is the curl multi client alone on the same URL, without the queue.
 /// `--workflow tasklist` runs the same GET as a one-task Mender task list (compiled to a
 /// States Language machine: its templates, state history and program), to show what that
-/// path costs over the bare built-in chain.
+/// path costs over the bare built-in chain. `--workflow asl` runs it as a one-Task States
+/// Language machine (`"Resource": "http"`): the interpreter without the task-list dialect.
 struct BenchHTTP: ParsableCommand {
     enum Workflow: String, ExpressibleByArgument, CaseIterable {
         /// The built-in one-task chain: the queue and the executor, nothing more.
         case chain
         /// A one-task task list, `uri: ${workflow.input.url}`.
         case tasklist
+        /// A one-Task States Language machine, `"Resource": "http"`, the input as its parameters.
+        case asl
     }
 
     static let configuration = CommandConfiguration(commandName: "http", abstract: "HTTP tasks through the queue, and the HTTP client alone.")
@@ -27,7 +30,7 @@ struct BenchHTTP: ParsableCommand {
     @Option(help: "Start a loopback server answering after this many ms.") var delayMs: Int?
     @Option(help: "full or normal.") var sync: SyncModeArgument = .full
     @Flag(help: "Measure the HTTP client alone (for profiling it).") var clientOnly = false
-    @Option(help: "chain (built-in) or tasklist (a Mender task list).") var workflow: Workflow = .chain
+    @Option(help: "chain (built-in), tasklist (a Mender task list) or asl (a States Language machine).") var workflow: Workflow = .chain
 
     func run() throws {
         var target = url
@@ -67,6 +70,10 @@ struct BenchHTTP: ParsableCommand {
             try store.register(definition: DefinitionCompiler.compile(text: text, value: try Document.parse(text, file: "bench", yaml: false), file: "bench"),
                                now: Date().timeIntervalSince1970)
             input = "{\"url\":\"\(target)\"}"
+        case .asl:
+            definition = "bench_http_asl"
+            try store.register(definition: try BenchDefinitions.asl(name: definition, resource: "http"), now: Date().timeIntervalSince1970)
+            input = "{\"url\":\"\(target)\",\"method\":\"GET\",\"timeoutMs\":30000}"
         }
         var submitted = 0
         while submitted < jobs {
@@ -77,11 +84,13 @@ struct BenchHTTP: ParsableCommand {
         let engine = Engine(store: store, configuration: EngineConfiguration(
             role: "bench", pools: [.init(queue: "default", concurrency: concurrency)], executors: .standard(httpClient: client)))
         let started = Date().timeIntervalSince1970
+        let startCPU = Measurements.cpuSeconds()
         engine.start()
         // Every execution is stored before the engine starts: done when none is unfinished.
         // (`hasUnfinished` reads one index entry: a count would take CPU from what is measured.)
         while try store.hasUnfinished() { Thread.sleep(forTimeInterval: 0.01) }
         let wall = Date().timeIntervalSince1970 - started
+        let cpuPerJob = (Measurements.cpuSeconds() - startCPU) / Double(max(1, jobs))
         let span = try store.database.read { db in try db.scalarPair("SELECT MIN(started_at), MAX(finished_at) FROM executions") }
         let failed = try store.statusCounts()[.failed] ?? 0
         // Share of the drain the completer (the one writer) spent in its transactions: near 1
@@ -97,6 +106,8 @@ struct BenchHTTP: ParsableCommand {
             "completer_busy=\(Measurements.format(completerBusy, 2))",
             "jobs_per_commit=\(Measurements.format(Double(jobs) / Double(max(1, commits))))",
             "client_jobs_per_s=\(Int(Double(jobs) / clientSeconds))",
+            // All threads' CPU (the queue, the executor, the client's I/O) per job during the drain.
+            "cpu_us_per_job=\(Measurements.format(cpuPerJob * 1e6))",
             "rss_mb=\(Measurements.format(Measurements.peakRSSMegabytes()))",
         ].joined(separator: " "))
     }

@@ -4,8 +4,18 @@ import SluiceCore
 import SluiceSQLite
 
 /// `sluice bench queue`: enqueue N noop executions, drain them with C workers, then measure
-/// pickup latency at 100 jobs/s on an idle engine. Prints one line of figures.
+/// pickup latency at 100 jobs/s on an idle engine. Prints one line of figures. `--workflow`
+/// picks the program the noop task runs in (the built-in chain, or a task list compiled to a
+/// States Language machine): no HTTP, so the difference is the program's and its history's
+/// cost. (A plain machine has no noop: its `"Resource": "noop"` is an activity's name.)
 struct BenchQueue: ParsableCommand {
+    enum Workflow: String, ExpressibleByArgument, CaseIterable {
+        /// The built-in one-task chain `noop`.
+        case chain
+        /// A one-task task list of type `noop`.
+        case tasklist
+    }
+
     static let configuration = CommandConfiguration(commandName: "queue", abstract: "Enqueue N noop executions, drain them, measure pickup latency.")
 
     @Option(help: "Executions to enqueue and drain.") var jobs: Int = 20_000
@@ -14,6 +24,7 @@ struct BenchQueue: ParsableCommand {
     @Option(help: "Executions per submit transaction while enqueueing.") var batch: Int = 500
     @Option(help: "Jobs for the pickup-latency phase (one every 10 ms); 0 skips it.") var pickupJobs: Int = 500
     @Option(help: "Database file (default: a temporary one, deleted afterwards).") var db: String?
+    @Option(help: "chain (built-in noop) or tasklist (a one-task Mender task list of type noop).") var workflow: Workflow = .chain
 
     func run() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-bench-\(getpid())")
@@ -23,6 +34,14 @@ struct BenchQueue: ParsableCommand {
 
         let store = try SQLiteStore(StoreConfiguration(path: path, sync: sync.mode))
         try BuiltinDefinitions.register(in: store)
+        let definition: String
+        switch workflow {
+        case .chain:
+            definition = "noop"
+        case .tasklist:
+            definition = "bench_noop_tasklist"
+            try store.register(definition: try BenchDefinitions.taskList(name: definition, type: "noop", block: nil), now: Date().timeIntervalSince1970)
+        }
 
         // Enqueue.
         let enqueueStart = Date().timeIntervalSince1970
@@ -30,7 +49,7 @@ struct BenchQueue: ParsableCommand {
         while submitted < jobs {
             let count = min(batch, jobs - submitted)
             let now = Date().timeIntervalSince1970
-            _ = try store.submit((0..<count).map { _ in Submission(definition: "noop", enqueuedAt: now) }, now: now)
+            _ = try store.submit((0..<count).map { _ in Submission(definition: definition, enqueuedAt: now) }, now: now)
             submitted += count
         }
         let enqueueSeconds = Date().timeIntervalSince1970 - enqueueStart
@@ -38,8 +57,10 @@ struct BenchQueue: ParsableCommand {
         // Drain.
         let engine = Engine(store: store, configuration: EngineConfiguration(
             role: "bench", pools: [.init(queue: "default", concurrency: concurrency)]))
+        let drainCPU = Measurements.cpuSeconds()
         engine.start()
         waitUntilFinished(store)
+        let drainCPUPerJob = (Measurements.cpuSeconds() - drainCPU) / Double(max(1, jobs))
         let span = try store.database.read { db in
             try db.scalarPair("SELECT MIN(started_at), MAX(finished_at) FROM executions")
         }
@@ -58,7 +79,7 @@ struct BenchQueue: ParsableCommand {
                 let due = start + Double(i) * 0.01
                 let wait = due - Date().timeIntervalSince1970
                 if wait > 0 { Thread.sleep(forTimeInterval: wait) }
-                uids.append(try engine.submit(Submission(definition: "noop", enqueuedAt: Date().timeIntervalSince1970)).uid)
+                uids.append(try engine.submit(Submission(definition: definition, enqueuedAt: Date().timeIntervalSince1970)).uid)
             }
             waitUntilFinished(store)
             for uid in uids {
@@ -71,7 +92,7 @@ struct BenchQueue: ParsableCommand {
         engine.shutdown(grace: 5)
 
         print([
-            "jobs=\(jobs)", "concurrency=\(concurrency)", "sync=\(sync.rawValue)",
+            "jobs=\(jobs)", "concurrency=\(concurrency)", "sync=\(sync.rawValue)", "workflow=\(workflow.rawValue)",
             "enqueue_per_s=\(Int(Double(jobs) / enqueueSeconds))",
             "drain_per_s=\(Int(drainPerSecond))",
             "pickup_p50_ms=\(Measurements.format(Measurements.percentile(latencies, 50), 2))",
@@ -79,6 +100,7 @@ struct BenchQueue: ParsableCommand {
             "rss_mb=\(Measurements.format(rss))",
             "completer_busy=\(Measurements.format(completerBusy, 2))",
             "jobs_per_commit=\(Measurements.format(Double(jobs) / Double(max(1, drainCycles))))",
+            "cpu_us_per_job=\(Measurements.format(drainCPUPerJob * 1e6))",
         ].joined(separator: " "))
     }
 

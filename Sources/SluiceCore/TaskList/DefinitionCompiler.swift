@@ -60,7 +60,7 @@ extension ProgramCatalog {
                 return items.compactMap { if case let .string(text) = $0 { return text } else { return nil } }
             }
             return StatesProgram(machine: machine, name: "", dialect: TaskListDialect(inputParameters: strings("inputParameters"), taskNames: strings("tasks"),
-                                                                                environment: environment))
+                                                                                environment: environment, machine: machineJSON))
         }
     }
 }

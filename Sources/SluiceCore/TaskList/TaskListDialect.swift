@@ -11,11 +11,25 @@ public struct TaskListDialect: StatesDialect {
     public let taskNames: [String]
     /// Allowlisted environment variables, read once when the definition is loaded.
     public let environment: [String: String]
+    /// The machine's task templates parsed once, by their JSON text (the form a Task state's
+    /// Parameters keep them in): otherwise every task would parse its template when reached.
+    let parsedTemplates: [String: JSON]
 
-    public init(inputParameters: [String], taskNames: [String], environment: [String: String]) {
+    /// `machine`: the compiled machine, whose templates are parsed here once.
+    public init(inputParameters: [String], taskNames: [String], environment: [String: String], machine: JSON? = nil) {
         self.inputParameters = inputParameters
         self.taskNames = taskNames
         self.environment = environment
+        parsedTemplates = machine.map(Self.templates(in:)) ?? [:]
+    }
+
+    /// Every `template` of the machine's Task states, parsed, by its text.
+    static func templates(in machine: JSON) -> [String: JSON] {
+        var found: [String: JSON] = [:]
+        for (_, state) in machine["States"]?.objectPairs ?? [] {
+            if case let .string(text)? = state["Parameters"]?["template"], let block = JSON(parsing: text) { found[text] = block }
+        }
+        return found
     }
 
     public func check(input: JSON) throws(ProgramError) {
@@ -28,7 +42,7 @@ public struct TaskListDialect: StatesDialect {
     public func plan(_ call: Interpreter.TaskCall) -> TaskPlan? {
         guard call.resource.hasPrefix(TaskListCompiler.resourcePrefix) else { return nil }
         let type = String(call.resource.dropFirst(TaskListCompiler.resourcePrefix.count))
-        guard case let .string(templateText)? = call.input["template"], let block = JSON(parsing: templateText) else {
+        guard case let .string(templateText)? = call.input["template"], let block = parsedTemplates[templateText] ?? JSON(parsing: templateText) else {
             return .fail(error: "States.Runtime", cause: "task \(call.state): its compiled template is unreadable")
         }
         let context = TemplateContext(input: Dictionary(call.raw["input"]?.objectPairs ?? [], uniquingKeysWith: { $1 }),
