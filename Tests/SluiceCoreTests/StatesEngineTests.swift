@@ -137,3 +137,20 @@ import SluiceHTTP
         }
     }
 }
+
+/// `noop` and `sleep` resources run on the built-in executors, not as activities nobody claims.
+@Suite struct BuiltinResourceTests {
+    @Test func noopAndSleepResourcesRunOnTheBuiltInExecutors() throws {
+        let harness = try StatesEngineTests().harness("""
+            {"StartAt": "Nothing", "States": {
+              "Nothing": {"Type": "Task", "Resource": "noop", "ResultPath": null, "Next": "Nap"},
+              "Nap": {"Type": "Task", "Resource": "sleep", "Parameters": {"ms": 20}, "End": true}}}
+            """)
+        let record = try harness.finish(try harness.start("machine", "{}"), timeout: 5)
+        #expect(record.status == .succeeded)
+        let queues = try harness.store.database.read { db in try db.scalarText("SELECT group_concat(DISTINCT queue) FROM jobs") }
+        #expect(queues == "default")
+        let types = try harness.store.database.read { db in try db.scalarText("SELECT group_concat(task_type, ',') FROM (SELECT task_type FROM jobs ORDER BY id)") }
+        #expect(types == "noop,sleep")
+    }
+}

@@ -313,6 +313,9 @@ public enum StatesResources {
             var input = call.input
             if let timeout = call.timeoutSeconds, input["timeoutMs"] == nil { input = input.setting("timeoutMs", .int(Int64(timeout * 1000))) }
             return ("http", input.description)
+        case "noop", "sleep":
+            // The built-in executors, so a machine can exercise the queue alone (`sleep` reads `{"ms": N}`).
+            return (call.resource, call.input.description)
         default:
             return ("activity", call.input.description)
         }
