@@ -209,3 +209,15 @@ import SluiceStates
         #expect(permanent == .advance(.failed(error: "States.Http.StatusCode.404", cause: "x")))
     }
 }
+
+@Suite struct JSONTextTimeTests {
+    @Test func timesAreWrittenWithSixFractionDigits() {
+        #expect(JSONText.time(0) == "0.000000")
+        #expect(JSONText.time(1.5) == "1.500000")
+        #expect(JSONText.time(1764612345.000001) == "1764612345.000001")
+        #expect(JSONText.time(12.0000004) == "12.000000")
+        #expect(JSONText.time(-1) == "null")
+        #expect(JSONText.time(.nan) == "null")
+        #expect(JSONText.object(["at": .time(2.25)]) == #"{"at":2.250000}"#)
+    }
+}

@@ -37,10 +37,37 @@ public enum JSONText {
         case .null: return "null"
         case let .raw(text): return text
         case let .time(seconds):
-            guard seconds.isFinite, seconds >= 0 else { return "null" }
-            let micros = Int64((seconds * 1_000_000).rounded())
-            let fraction = String(micros % 1_000_000)
-            return String(micros / 1_000_000) + "." + String(repeating: "0", count: 6 - fraction.count) + fraction
+            return time(seconds)
+        }
+    }
+
+    /// Unix seconds as `S.ffffff`, digits written into one small buffer: every task outcome's
+    /// history line carries two of these, written on the completer (the one writer) thread.
+    public static func time(_ seconds: Double) -> String {
+        guard seconds.isFinite, seconds >= 0, seconds < 1e12 else { return "null" }
+        let micros = UInt64((seconds * 1_000_000).rounded())
+        let whole = micros / 1_000_000
+        var wholeDigits = 1
+        var rest = whole
+        while rest >= 10 { rest /= 10; wholeDigits += 1 }
+        let count = wholeDigits + 7   // the point and six fraction digits
+        return String(unsafeUninitializedCapacity: count) { buffer in
+            // Written from the last digit back.
+            var index = count - 1
+            var fraction = micros % 1_000_000
+            for _ in 0..<6 {
+                buffer[index] = UInt8(ascii: "0") + UInt8(fraction % 10)
+                fraction /= 10
+                index -= 1
+            }
+            buffer[index] = UInt8(ascii: ".")
+            var value = whole
+            while index > 0 {
+                index -= 1
+                buffer[index] = UInt8(ascii: "0") + UInt8(value % 10)
+                value /= 10
+            }
+            return count
         }
     }
 
