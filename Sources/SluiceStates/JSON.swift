@@ -46,7 +46,9 @@ public enum JSON: Sendable, CustomStringConvertible {
         case let .bool(flag): out += flag ? "true" : "false"
         case let .int(value): out += String(value)
         case let .double(value):
-            if value.isFinite && value == value.rounded() && abs(value) < 1e15 { out += String(format: "%.1f", value) }
+            // JSON has no infinity or NaN: they are written as null, so the text always parses again.
+            if !value.isFinite { out += "null" }
+            else if value == value.rounded() && abs(value) < 1e15 { out += String(format: "%.1f", value) }
             else { out += "\(value)" }
         case let .string(text): JSON.writeQuoted(text, to: &out)
         case let .array(items):
@@ -288,11 +290,16 @@ public struct JSONParser {
                 case UInt8(ascii: "u"):
                     var code = try hex4()
                     if (0xD800...0xDBFF).contains(code), index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") {
+                        let next = index
                         index += 2
                         let low = try hex4()
-                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                        if (0xDC00...0xDFFF).contains(low) {
+                            code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                        } else {
+                            index = next   // not a pair: the lone high surrogate becomes U+FFFD, the next escape is read on its own
+                        }
                     }
-                    append(Unicode.Scalar(code) ?? "\u{FFFD}")
+                    append(Unicode.Scalar(code) ?? "\u{FFFD}")   // a lone surrogate is no scalar
                 default: append(Unicode.Scalar(escape))
                 }
                 continue

@@ -1,4 +1,5 @@
 import Foundation
+import SluiceStates
 import Testing
 import SluiceHTTP
 @testable import SluiceCore
@@ -58,6 +59,26 @@ import SluiceHTTP
         for invalid in ["", "01", "1.", "-", "[1,]", "{\"a\":1,}", "{\"a\"}", "[1 2]", "\"a", "tru", "{} {}", "\"\u{1}\"", "\"\\x\"", "[", "{\"a\":1]"] {
             #expect(!JSONValidator.isValid(Array(invalid.utf8)), "\(invalid)")
         }
+    }
+
+    /// What the check accepts, the engine's parser reads back and the printer writes as JSON
+    /// again: a hostile body must not crash the one writer or poison an execution's state.
+    @Test func whatTheCheckAcceptsParsesAndPrintsAgain() throws {
+        let deep = String(repeating: "[", count: 511) + String(repeating: "]", count: 511)
+        let tooDeep = String(repeating: "[", count: 512) + String(repeating: "]", count: 512)
+        #expect(JSONValidator.isValid(Array(deep.utf8)))
+        #expect(!JSONValidator.isValid(Array(tooDeep.utf8)))
+        #expect(!JSONValidator.isValid(Array("1e400".utf8)))
+        #expect(!JSONValidator.isValid(Array("[-1e999]".utf8)))
+        for body in [#""\ud800\u0041""#, #""\udc00""#, #""\ud800""#, #""\ud83d\ude00""#, #"["\ud800\ud800\udc00"]"#, deep, "1e300"] {
+            #expect(JSONValidator.isValid(Array(body.utf8)), "\(body)")
+            let value = try JSONParser.parse(body)
+            #expect(try JSONParser.parse(value.description) == value, "\(body)")
+        }
+        #expect(try JSONParser.parse(#""\ud800\u0041""#) == .string("\u{FFFD}A"))
+        #expect(try JSONParser.parse(#""\ud83d\ude00""#) == .string("😀"))
+        #expect(try JSONParser.parse(#"["\ud800\ud800\udc00"]"#) == .array([.string("\u{FFFD}\u{10000}")]))
+        #expect(SluiceStates.JSON.double(.infinity).description == "null")
     }
 
     @Test func timeoutsResetsAndRefusedConnectionsAreTypedErrors() async throws {

@@ -141,6 +141,20 @@ import SluiceStates
         #expect(Set(server.requests.map(\.path).filter { $0.hasPrefix("/ok") }) == ["/ok?v=1", "/ok?v=2"])
     }
 
+    @Test func aHostileJSONBodyIsCarriedThroughWithoutHarm() throws {
+        let server = try TestHTTPServer()
+        defer { server.stop() }
+        let harness = try TaskListTests.Harness("""
+            {"name": "hostile", "tasks": [
+               {"name": "get", "type": "http", "http": {"uri": "\(server.baseURL)/surrogate", "method": "GET"}},
+               {"name": "use", "type": "http", "http": {"uri": "\(server.baseURL)/echo", "method": "POST", "json": {"name": "${get.json.name}"}}}]}
+            """)
+        let record = try harness.finish(try harness.start("hostile", "{}"))
+        #expect(record.status == .succeeded)
+        #expect(record.output?.contains("\u{FFFD}A") == true)
+        #expect(server.requests.last?.body.contains("\u{FFFD}A") == true)
+    }
+
     @Test func a4xxIsRetriedOnlyWhenListed() throws {
         let server = try TestHTTPServer()
         defer { server.stop() }

@@ -38,6 +38,7 @@ enum JSONValidator {
                 guard let byte = current else { return false }
                 switch byte {
                 case UInt8(ascii: "{"):
+                    guard open.count < Self.maxDepth else { return false }
                     index += 1
                     skipSpace()
                     if current == UInt8(ascii: "}") {
@@ -48,6 +49,7 @@ enum JSONValidator {
                         continue
                     }
                 case UInt8(ascii: "["):
+                    guard open.count < Self.maxDepth else { return false }
                     index += 1
                     skipSpace()
                     if current == UInt8(ascii: "]") {
@@ -128,8 +130,19 @@ enum JSONValidator {
             return true
         }
 
-        /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`
+        /// Deeper than this `JSONParser` refuses the text, so neither may accept it here.
+        static let maxDepth = 511
+
+        /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`, and finite: `1e400` is
+        /// grammatical but has no double, and would come back as a value JSON cannot write.
         mutating func number() -> Bool {
+            let start = index
+            guard grammaticalNumber() else { return false }
+            let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+            return Double(text)?.isFinite ?? false
+        }
+
+        mutating func grammaticalNumber() -> Bool {
             if current == UInt8(ascii: "-") { index += 1 }
             guard let first = current, Self.isDigit(first) else { return false }
             index += 1

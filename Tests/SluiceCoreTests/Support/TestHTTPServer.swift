@@ -102,6 +102,9 @@ final class TestHTTPServer: @unchecked Sendable {
         case "/delay":
             usleep(UInt32((Int(query["ms"] ?? "0") ?? 0) * 1000))
             send(fd, 200, "late")
+        case "/surrogate":
+            // Grammatical JSON with a lone high surrogate: hostile input for every parser downstream.
+            send(fd, 200, #"{"name":"\ud800\u0041","big":1e300}"#, type: "application/json")
         case "/retry-after":
             send(fd, 429, "slow down", extra: "Retry-After: 1\r\n")
         case "/reset":
