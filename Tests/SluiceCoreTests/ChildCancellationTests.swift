@@ -45,6 +45,30 @@ import Testing
         }
     }
 
+    /// Branch 0 fails inline (a Fail state) while its batch is being started; the Retry starts
+    /// a new generation. No branch of either generation may be left running, and the late
+    /// report of an old-generation branch must not cancel the new one.
+    @Test func aBranchFailingInlineReachesEverySiblingAcrossRetries() throws {
+        let server = try TestHTTPServer()
+        defer { server.stop() }
+        let harness = try StatesEngineTests().harness("""
+            {"StartAt": "Both", "States": {
+              "Both": {"Type": "Parallel", "End": true,
+                       "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 0.05, "MaxAttempts": 1}], "Branches": [
+                 {"StartAt": "Boom", "States": {"Boom": {"Type": "Fail", "Error": "Early", "Cause": "inline"}}},
+                 {"StartAt": "Slow", "States": {"Slow": {"Type": "Task", "Resource": "http", "Parameters": {"url": "\(server.baseURL)/delay?ms=200"}, "End": true}}}]}}}
+            """)
+        let record = try harness.finish(try harness.start("machine", "{}"))
+        #expect(record.status == .failed)
+        #expect(record.error == "Early")
+        let statuses = try children(harness)
+        #expect(statuses.count == 4)   // two generations of two branches
+        #expect(!statuses.contains("pending") && !statuses.contains("running"))
+        let waiting = try harness.store.database.read { db in try db.scalarInt("SELECT COUNT(*) FROM jobs WHERE state IN ('scheduled', 'ready', 'running')") }
+        #expect(waiting == 0)
+        #expect(!server.requests.contains { $0.path.hasPrefix("/delay") })   // no orphan ran its task
+    }
+
     @Test func cancellingAParentCancelsItsWholeTree() throws {
         let harness = try StatesEngineTests().harness("""
             {"StartAt": "Outer", "States": {"Outer": {"Type": "Parallel", "End": true, "Branches": [

@@ -10,16 +10,20 @@ import SluiceSQLite
 enum ExecutionCancellation {
     /// Cancels every active execution below `parentID` (children, their children, …) with
     /// `Sluice.Cancelled` and `cause`, and their jobs that have not started. Returns how many.
+    /// `slotGeneration` limits the first level to the children of one join generation (their
+    /// `parent_slot` is `generation:index`); nil takes every child.
     @discardableResult
-    static func cancelDescendants(of parentID: Int64, cause: String, now: Double, in db: Connection) throws -> Int {
+    static func cancelDescendants(of parentID: Int64, slotGeneration: String? = nil, cause: String, now: Double, in db: Connection) throws -> Int {
         let tree = try db.prepared("""
             WITH RECURSIVE tree(id) AS (
                 SELECT id FROM executions WHERE parent_id = ?1 AND status IN ('pending', 'running')
+                                            AND (?2 IS NULL OR parent_slot LIKE ?2 || ':%')
                 UNION
                 SELECT e.id FROM executions e JOIN tree ON e.parent_id = tree.id WHERE e.status IN ('pending', 'running'))
             SELECT id FROM tree
             """)
         tree.bind(1, parentID)
+        tree.bind(2, slotGeneration)
         var ids: [Int64] = []
         while try tree.step() { ids.append(tree.int64(0)) }
         tree.reset()

@@ -271,7 +271,11 @@ struct TransactionWriter {
                 try finishExecution(context.id, status: .timedOut, output: nil, error: "States.Timeout", cause: cause, at: finishedAt ?? now)
                 try cancelWaitingJobs(context.id)
             case let .startChildren(children):
-                for child in children { try startChild(child, parent: context) }
+                // Every child is linked before any reports: one that ends inline (no task on its
+                // path) may fail the join, and the cascade must then reach all its siblings.
+                var started: [Int64] = []
+                for child in children { started.append(try startChild(child, parent: context)) }
+                for id in started { try notifyParent(id) }
             }
         }
     }
@@ -343,7 +347,8 @@ struct TransactionWriter {
 
     /// Starts a child execution for a parent's Parallel branch or Map iteration. Its machine is
     /// stored as a definition named by its checksum, so the same branch is one row however often it runs.
-    private mutating func startChild(_ child: ChildStart, parent: ExecutionContext) throws {
+    /// Returns the child's row id; the caller reports a child that already ended (`notifyParent`).
+    private mutating func startChild(_ child: ChildStart, parent: ExecutionContext) throws -> Int64 {
         let name = "$child:" + Checksum.fnv1a64Hex(child.machine)
         let find = try db.prepared("SELECT id FROM definitions WHERE name = ? LIMIT 1")
         find.bind(1, name)
@@ -366,8 +371,7 @@ struct TransactionWriter {
         link.bind(2, child.slot)
         link.bind(3, receipt.rowID)
         try link.run()
-        // A child that finished inline (no task on its path) reports at once.
-        try notifyParent(receipt.rowID)
+        return receipt.rowID
     }
 
     /// Reports a finished child execution to its parent's program (as a `$child` outcome) and
@@ -390,9 +394,11 @@ struct TransactionWriter {
         }
         let uid = load.text(0) ?? "", definitionID = load.int64(1), state = load.text(2), queue = load.text(4) ?? "default", namespace = load.text(5)
         load.reset()
-        if status != .succeeded {
-            // A failed branch or iteration stops its siblings before the parent decides (retry starts new ones).
-            try ExecutionCancellation.cancelDescendants(of: parentID, cause: "a sibling failed: \(error ?? status.rawValue)", now: now, in: db)
+        if status != .succeeded, let generation = slot.split(separator: ":").first {
+            // A failed branch or iteration stops its siblings of the same join before the parent
+            // decides (a Retry starts a new generation; a late child of an old one touches nothing).
+            try ExecutionCancellation.cancelDescendants(of: parentID, slotGeneration: String(generation),
+                                                        cause: "a sibling failed: \(error ?? status.rawValue)", now: now, in: db)
         }
         let job = ClaimedJob(id: -1, executionID: parentID, executionUID: uid, queue: queue, priority: 0, step: StatesProgram.childStep,
                              taskType: "child", payload: slot, attempt: 1, maxAttempts: 1, enqueuedAt: now)
