@@ -72,7 +72,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "SluiceStatesTests", dependencies: ["SluiceStates"]),
-        .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore", "SluiceSQLite", "SluiceHTTP"]),
+        .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore", "SluiceSQLite", "SluiceHTTP", "SluiceStates", "CCurl", "CurlShim"]),
         .testTarget(name: "SluiceAPITests", dependencies: [
             "SluiceAPI", "SluiceCore",
             .product(name: "Prometheus", package: "swift-prometheus"),

@@ -15,32 +15,45 @@ import Glibc
 /// socket callbacks), a socket number reused for a new connection never inherits a stale entry.
 final class SocketRegistry {
     private let poller: Poller
-    /// Per socket number: the events registered with epoll (`readable`, `writable`) and `inUse`.
+    /// Per socket number: the events registered with epoll (`readable`, `writable`), `inUse`,
+    /// and `owned` (opened through our callback, so its close is seen).
     private var states: [UInt8] = []
     private static let readable: UInt8 = 1
     private static let writable: UInt8 = 2
     private static let inUse: UInt8 = 4
+    private static let owned: UInt8 = 8
 
     init(poller: Poller) { self.poller = poller }
 
     /// A socket curl just opened: no epoll entry yet.
-    func opened(_ socket: Int32) { set(socket, 0) }
+    func opened(_ socket: Int32) { set(socket, Self.owned) }
 
     /// A socket curl is done with; closing removes it from the epoll set too.
     func closed(_ socket: Int32) { set(socket, 0) }
 
     /// curl's socket callback: `what` is `CURL_POLL_IN`, `_OUT`, `_INOUT` or `_REMOVE`.
     func curlWants(_ socket: Int32, _ what: Int32) {
-        let registered = state(socket) & (Self.readable | Self.writable)
+        let current = state(socket)
+        let registered = current & (Self.readable | Self.writable)
+        let owned = current & Self.owned
         if what == CURL_POLL_REMOVE {
-            set(socket, registered)   // parked: still in the epoll set
+            if owned != 0 {
+                set(socket, registered | owned)   // parked: still in the epoll set, its close will be seen
+            } else {
+                // Not opened through our callback (the threaded resolver's socketpair, say): curl
+                // may close it without telling us, and a reused number must not find a stale entry.
+                if registered != 0 { poller.unwatch(socket) }
+                set(socket, 0)
+            }
             return
         }
         let wanted = (what & CURL_POLL_IN != 0 ? Self.readable : 0) | (what & CURL_POLL_OUT != 0 ? Self.writable : 0)
-        if wanted != registered {
+        // A socket we did not open is told to epoll every time: its number may be a new socket
+        // behind an old entry (`watch` falls back from MOD to ADD).
+        if wanted != registered || owned == 0 {
             poller.watch(socket, readable: wanted & Self.readable != 0, writable: wanted & Self.writable != 0, known: registered != 0)
         }
-        set(socket, wanted | Self.inUse)
+        set(socket, wanted | Self.inUse | owned)
     }
 
     /// An epoll event: true when curl wants it; a parked socket is taken out of the set instead.
@@ -48,7 +61,7 @@ final class SocketRegistry {
         let current = state(socket)
         if current & Self.inUse != 0 { return true }
         poller.unwatch(socket)
-        set(socket, 0)
+        set(socket, current & Self.owned)
         return false
     }
 
