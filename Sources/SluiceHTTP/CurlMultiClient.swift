@@ -1,6 +1,7 @@
 import CCurl
 import CurlShim
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -25,7 +26,8 @@ public final class CurlMultiClient: @unchecked Sendable {
     private var idle: [EasyHandle] = []
     /// When curl wants `CURL_SOCKET_TIMEOUT` driven (its timer callback sets it), monotonic ns.
     private var timerDeadline: UInt64?
-    private var ioThread: pthread_t?
+    /// The I/O thread's `pthread_self()` (0 until it runs): read from any thread, hence atomic.
+    private let ioThread = Atomic<UInt>(0)
     private let finished = DispatchSemaphore(value: 0)
 
     private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
@@ -89,14 +91,14 @@ public final class CurlMultiClient: @unchecked Sendable {
     }
 
     private var isIOThread: Bool {
-        guard let ioThread else { return false }
-        return pthread_equal(ioThread, pthread_self()) != 0
+        let thread = ioThread.load(ordering: .acquiring)
+        return thread != 0 && pthread_equal(pthread_t(thread), pthread_self()) != 0
     }
 
     // MARK: The I/O thread
 
     private func loop() {
-        ioThread = pthread_self()
+        ioThread.store(UInt(pthread_self()), ordering: .releasing)
         let capacity = 256
         let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: capacity)
         defer { events.deallocate() }

@@ -184,7 +184,7 @@ public struct Interpreter: Sendable {
     /// matches exact names only and `States.Http.StatusCode.5xx` does not exist.
     public static let retryableError = "Sluice.Retryable"
 
-    /// A `Retry-After` longer than this is not waited for when the retrier sets no MaxDelaySeconds.
+    /// The longest `Retry-After` waited for when the retrier sets no MaxDelaySeconds (a longer one is cut to this).
     public static let maxRetryAfterSeconds = 3600.0
 
     /// The task of `state` failed; `attempts[i]` is how many retries retrier i has used.

@@ -155,6 +155,49 @@ import SluiceStates
         #expect(server.requests.last?.body.contains("\u{FFFD}A") == true)
     }
 
+    @Test func resumingAtATaskForgetsTheResultsFromThereOn() throws {
+        let server = try TestHTTPServer()
+        defer { server.stop() }
+        let harness = try TaskListTests.Harness("""
+            {"name": "again", "tasks": [
+               {"name": "a", "type": "http", "http": {"uri": "\(server.baseURL)/once", "method": "GET"}},
+               {"name": "b", "type": "http", "requires": ["${a.json.flag|}"], "http": {"uri": "\(server.baseURL)/json", "method": "GET"}},
+               {"name": "c", "type": "http", "http": {"uri": "\(server.baseURL)/flaky?fail=1", "method": "GET"}}]}
+            """)
+        let uid = try harness.start("again", "{}")
+        #expect(try harness.finish(uid).status == .failed)        // b ran (flag yes), c answered 503
+        #expect(try harness.store.resume(uid: uid, from: "a", now: now()) == .resumed)
+        harness.engine.noteJobsAdded()
+        _ = try eventually { try harness.store.execution(uid: uid)?.status == .succeeded }
+        let output = try #require(try harness.store.execution(uid: uid)?.output)
+        #expect(output.contains(#""a":{"flag":""}"#))
+        #expect(!output.contains(#""b":"#))   // skipped this time: its earlier result is gone
+        #expect(try harness.store.history(uid: uid).filter { $0.type == "TaskSkipped" }.count == 1)
+    }
+
+    @Test func aTaskInFlightAcrossTheUpgradeGoesOn() throws {
+        let server = try TestHTTPServer()
+        defer { server.stop() }
+        let harness = try TaskListTests.Harness("""
+            {"name": "upgrade", "inputParameters": ["who"], "tasks": [
+               {"name": "slow", "type": "http", "http": {"uri": "\(server.baseURL)/delay?ms=400", "method": "GET"}},
+               {"name": "then", "type": "http", "http": {"uri": "\(server.baseURL)/echo", "method": "POST", "body": "${workflow.input.who}"}}]}
+            """)
+        let uid = try harness.start("upgrade", #"{"who": "me"}"#)
+        _ = try eventually { server.requests.contains { $0.path.hasPrefix("/delay") } }
+        // What the removed TaskListProgram stored while its first task ran.
+        try harness.store.database.write { db in
+            let statement = try db.statement("UPDATE executions SET state = ? WHERE uid = ?")
+            statement.bind(1, #"{"next":0,"input":{"who":"me"},"results":{}}"#)
+            statement.bind(2, uid)
+            try statement.run()
+        }
+        let record = try harness.finish(uid)
+        #expect(record.status == .succeeded)
+        #expect(server.requests.last { $0.path == "/echo" }?.body == "me")
+        #expect(record.output?.contains(#""slow":"late""#) == true)
+    }
+
     @Test func a4xxIsRetriedOnlyWhenListed() throws {
         let server = try TestHTTPServer()
         defer { server.stop() }

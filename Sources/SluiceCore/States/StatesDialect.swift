@@ -14,6 +14,17 @@ public protocol StatesDialect: Sendable {
     func result(resource: String, output: String) -> JSON?
     /// Why a resume may not start at `step` (which the machine has), or nil.
     func restartRefusal(_ step: String) -> String?
+    /// The state data a resume at `step` starts from, given the data where the execution
+    /// stopped (a task list forgets the results of `step` and of the tasks after it).
+    func restartData(_ raw: JSON, at step: String) -> JSON
+    /// A program state stored by this dialect's earlier program, as the state to resume in
+    /// and its data; nil when `stored` is not one.
+    func upgrade(stored: JSON) -> (state: String, raw: JSON)?
+}
+
+extension StatesDialect {
+    public func restartData(_ raw: JSON, at step: String) -> JSON { raw }
+    public func upgrade(stored: JSON) -> (state: String, raw: JSON)? { nil }
 }
 
 /// What reaching a Task state leads to.

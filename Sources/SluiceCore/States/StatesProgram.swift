@@ -111,6 +111,14 @@ public struct StatesProgram: WorkflowProgram {
         return decision
     }
 
+    /// The stored program state, or one its dialect's earlier program stored (a task in flight
+    /// across an upgrade goes on where it was).
+    private func memory(_ text: String?) -> Memory? {
+        if let memory = Memory(text) { return memory }
+        guard let dialect, let text, let stored = try? JSONParser.parse(text), let (state, raw) = dialect.upgrade(stored: stored) else { return nil }
+        return Memory(phase: "task", state: state, raw: raw, attempts: [], input: raw["input"] ?? .object([]))
+    }
+
     /// The step of the synthetic outcome that reports a child execution's end.
     public static let childStep = "$child"
 
@@ -183,7 +191,7 @@ public struct StatesProgram: WorkflowProgram {
         if outcome.job.step == Self.machineTimeoutStep {
             return ProgramDecision(state: text, effects: [.timedOut(cause: "the execution ran longer than its TimeoutSeconds (\(interpreter.machine.timeoutSeconds ?? 0) s)")])
         }
-        guard var memory = Memory(text) else {
+        guard var memory = memory(text) else {
             return ProgramDecision(state: text, effects: [.fail(error: "States.Runtime", cause: "unreadable state-machine state")])
         }
         let context = context(memory.input)
@@ -217,7 +225,7 @@ public struct StatesProgram: WorkflowProgram {
     }
 
     public func restart(state text: String?, from step: String?) throws(ProgramError) -> ProgramDecision {
-        guard let memory = Memory(text) else { throw ProgramError("this execution never reached a task; start it again instead") }
+        guard let memory = memory(text) else { throw ProgramError("this execution never reached a task; start it again instead") }
         let target = step ?? memory.state
         guard interpreter.hasState(target) else { throw ProgramError(dialect?.restartRefusal(target) ?? "no state named \(target)") }
         if let refusal = dialect?.restartRefusal(target) { throw ProgramError(refusal) }
@@ -225,7 +233,8 @@ public struct StatesProgram: WorkflowProgram {
         let (interpreter, trace) = traced()
         let decision: ProgramDecision
         do {
-            decision = try decide(interpreter, interpreter.advance(from: target, raw: memory.raw, context: context(memory.input)), input: memory.input,
+            let raw = dialect?.restartData(memory.raw, at: target) ?? memory.raw
+            decision = try decide(interpreter, interpreter.advance(from: target, raw: raw, context: context(memory.input)), input: memory.input,
                                   now: Date().timeIntervalSince1970)
         } catch {
             throw ProgramError(error.cause)

@@ -71,6 +71,22 @@ public struct TaskListDialect: StatesDialect {
         return value
     }
 
+    /// Resuming at a task forgets its result and the results of the tasks after it, so a task
+    /// skipped this time (its `requires` now empty) leaves no stale result behind.
+    public func restartData(_ raw: JSON, at step: String) -> JSON {
+        guard let index = taskNames.firstIndex(of: step), let results = raw["results"]?.objectPairs else { return raw }
+        let later = Set(taskNames[index...])
+        return raw.setting("results", .object(results.filter { !later.contains($0.0) }))
+    }
+
+    /// The state the removed `TaskListProgram` stored, `{"next": index, "input", "results"}`:
+    /// the task at `next` was in flight (or failed), with that data.
+    public func upgrade(stored: JSON) -> (state: String, raw: JSON)? {
+        guard let next = stored["next"]?.number, let input = stored["input"], let results = stored["results"],
+              next >= 0, Int(next) < taskNames.count else { return nil }
+        return (taskNames[Int(next)], .object([("input", input), ("results", results)]))
+    }
+
     /// A resume starts at a task, never at the compiled list's own first and last states.
     public func restartRefusal(_ step: String) -> String? {
         taskNames.contains(step) ? nil : "no task named \(step) (tasks: \(taskNames.joined(separator: ", ")))"

@@ -102,6 +102,13 @@ final class TestHTTPServer: @unchecked Sendable {
         case "/delay":
             usleep(UInt32((Int(query["ms"] ?? "0") ?? 0) * 1000))
             send(fd, 200, "late")
+        case "/once":
+            // {"flag":"yes"} the first time a path is asked, {"flag":""} after.
+            let seen = state.withLock { state -> Int in
+                state.flaky[request.path, default: 0] += 1
+                return state.flaky[request.path]!
+            }
+            send(fd, 200, seen == 1 ? #"{"flag":"yes"}"# : #"{"flag":""}"#, type: "application/json")
         case "/surrogate":
             // Grammatical JSON with a lone high surrogate: hostile input for every parser downstream.
             send(fd, 200, #"{"name":"\ud800\u0041","big":1e300}"#, type: "application/json")
