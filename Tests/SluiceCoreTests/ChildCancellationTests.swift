@@ -69,6 +69,29 @@ import Testing
         #expect(!server.requests.contains { $0.path.hasPrefix("/delay") })   // no orphan ran its task
     }
 
+    /// Cancelling one branch directly fails the join (which a Catch takes), instead of leaving
+    /// the parent waiting for a child that will never report.
+    @Test func cancellingABranchDirectlyReachesItsParent() throws {
+        let harness = try StatesEngineTests().harness("""
+            {"StartAt": "Both", "States": {
+              "Both": {"Type": "Parallel", "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.caught", "Next": "Caught"}], "End": true, "Branches": [
+                 {"StartAt": "Hold", "States": {"Hold": {"Type": "Wait", "Seconds": 30, "Next": "Work"},
+                                                "Work": {"Type": "Task", "Resource": "noop", "End": true}}},
+                 {"StartAt": "Also", "States": {"Also": {"Type": "Wait", "Seconds": 30, "Next": "More"},
+                                                "More": {"Type": "Task", "Resource": "noop", "End": true}}}]},
+              "Caught": {"Type": "Pass", "End": true}}}
+            """)
+        let uid = try harness.start("machine", "{}")
+        _ = try eventually { try children(harness).count == 2 }
+        let branch = try #require(try harness.store.database.read { db in
+            try db.scalarText("SELECT uid FROM executions WHERE parent_id IS NOT NULL ORDER BY id LIMIT 1") })
+        #expect(try harness.store.cancel(uid: branch, reason: "operator", now: now()) == .cancelled)
+        let parent = try #require(try harness.store.execution(uid: uid))
+        #expect(parent.status == .succeeded)   // caught
+        #expect(parent.output?.contains("Sluice.Cancelled") == true)
+        #expect(try children(harness) == ["cancelled", "cancelled"])   // its sibling went with the join
+    }
+
     @Test func cancellingAParentCancelsItsWholeTree() throws {
         let harness = try StatesEngineTests().harness("""
             {"StartAt": "Outer", "States": {"Outer": {"Type": "Parallel", "End": true, "Branches": [

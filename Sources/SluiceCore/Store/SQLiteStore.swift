@@ -227,8 +227,8 @@ public final class SQLiteStore: Store {
                 let status = ExecutionStatus(rawValue: find.text(1) ?? "") ?? .pending
                 find.reset()
                 if status.isFinished { return .alreadyFinished(status) }
-                guard try ExecutionCancellation.cancel(id, cause: reason ?? "cancelled", now: now, in: db) else { return .alreadyFinished(status) }
-                try ExecutionCancellation.cancelDescendants(of: id, cause: "its parent was cancelled", now: now, in: db)
+                var writer = TransactionWriter(db: db, catalog: catalog, now: now)
+                guard try writer.cancel(id, reason: reason ?? "cancelled") else { return .alreadyFinished(status) }
                 return .cancelled
             }
         }

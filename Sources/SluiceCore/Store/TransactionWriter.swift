@@ -347,6 +347,17 @@ struct TransactionWriter {
 
     /// Starts a child execution for a parent's Parallel branch or Map iteration. Its machine is
     /// stored as a definition named by its checksum, so the same branch is one row however often it runs.
+    /// Cancels an active execution (the API's cancel): its waiting jobs and its whole active
+    /// tree below go with it, and if it is a branch or iteration its parent hears of it as a
+    /// failure (`Sluice.Cancelled`), so the join does not wait for it forever. False when it
+    /// had already finished.
+    mutating func cancel(_ id: Int64, reason: String) throws -> Bool {
+        guard try ExecutionCancellation.cancel(id, cause: reason, now: now, in: db) else { return false }
+        try ExecutionCancellation.cancelDescendants(of: id, cause: "its parent was cancelled", now: now, in: db)
+        try notifyParent(id)
+        return true
+    }
+
     /// Returns the child's row id; the caller reports a child that already ended (`notifyParent`).
     private mutating func startChild(_ child: ChildStart, parent: ExecutionContext) throws -> Int64 {
         let name = "$child:" + Checksum.fnv1a64Hex(child.machine)
