@@ -208,6 +208,7 @@ import SluiceStates
         let record = try harness.finish(try harness.start("conflict", "{}"))
         #expect(record.status == .failed)
         #expect(record.error == "States.Http.StatusCode.409")
+        #expect(record.cause?.hasPrefix("task put: HTTP 409 from PUT ") == true)   // says where
         #expect(record.attempts == 3)
         #expect(server.requests.filter { $0.path == "/status/409" }.count == 3)
     }

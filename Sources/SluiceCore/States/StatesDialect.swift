@@ -20,11 +20,14 @@ public protocol StatesDialect: Sendable {
     /// A program state stored by this dialect's earlier program, as the state to resume in
     /// and its data; nil when `stored` is not one.
     func upgrade(stored: JSON) -> (state: String, raw: JSON)?
+    /// The cause an execution fails with when the task at `state` failed for good.
+    func failureCause(_ cause: String, at state: String) -> String
 }
 
 extension StatesDialect {
     public func restartData(_ raw: JSON, at step: String) -> JSON { raw }
     public func upgrade(stored: JSON) -> (state: String, raw: JSON)? { nil }
+    public func failureCause(_ cause: String, at state: String) -> String { cause }
 }
 
 /// What reaching a Task state leads to.

@@ -218,7 +218,11 @@ public struct StatesProgram: WorkflowProgram {
                 while memory.attempts.count <= retrier { memory.attempts.append(0) }
                 memory.attempts[retrier] += 1
                 return ProgramDecision(state: memory.text, effects: [.retry(at: now + delay, reason: error)])
-            case let .advance(advance):
+            case var .advance(advance):
+                // The execution fails with this task's failure: its dialect may say where (a task list names the task).
+                if let dialect, case let .failed(error, cause) = advance {
+                    advance = .failed(error: error, cause: dialect.failureCause(cause ?? "", at: memory.state))
+                }
                 return settled { () throws(PlanFailure) in try decide(interpreter, advance, input: memory.input, now: now, current: memory) }
             }
         }

@@ -87,6 +87,9 @@ public struct TaskListDialect: StatesDialect {
         return (taskNames[Int(next)], .object([("input", input), ("results", results)]))
     }
 
+    /// A failed execution's cause names the task, as the task-list dialect always has.
+    public func failureCause(_ cause: String, at state: String) -> String { "task \(state): \(cause)" }
+
     /// A resume starts at a task, never at the compiled list's own first and last states.
     public func restartRefusal(_ step: String) -> String? {
         taskNames.contains(step) ? nil : "no task named \(step) (tasks: \(taskNames.joined(separator: ", ")))"
