@@ -46,7 +46,7 @@ struct MenderRoutes {
     }
 
     private func submission(_ name: String, _ object: [String: Any]) -> Submission {
-        Submission(definition: name, input: SluiceStates.JSON(foundation: object).text)
+        Submission(definition: name, input: SluiceStates.JSON(foundation: object).description)
     }
 
     func start(_ request: Request, _ name: String) async throws -> Response {
@@ -117,7 +117,7 @@ struct MenderRoutes {
             return JSONText.object([
                 "name": .string(step), "type": .string("http"), "success": .bool(success),
                 "httpRequest": .raw(JSONText.object(["uri": .string(request["url"]?.plainText ?? ""), "method": .string(request["method"]?.plainText ?? ""),
-                                                      "body": .string(""), "headers": .raw(SluiceStates.JSON.array(headers.map(SluiceStates.JSON.string)).text)])),
+                                                      "body": .string(""), "headers": .raw(SluiceStates.JSON.array(headers.map(SluiceStates.JSON.string)).description)])),
                 "httpResponse": .raw(JSONText.object(["statusCode": .int(Int(details?["status"]?.plainText ?? "0") ?? 0),
                                                        "body": .string(details?["body"]?.plainText ?? details?["error"]?.plainText ?? "")])),
             ])
@@ -125,7 +125,7 @@ struct MenderRoutes {
         if let command = details?["command"] {
             return JSONText.object([
                 "name": .string(step), "type": .string("cli"), "success": .bool(success),
-                "cli": .raw(JSONText.object(["command": .raw(command.text), "output": .string(details?["stdout"]?.plainText ?? ""),
+                "cli": .raw(JSONText.object(["command": .raw(command.description), "output": .string(details?["stdout"]?.plainText ?? ""),
                                              "error": .string(details?["stderr"]?.plainText ?? ""),
                                              "exitCode": .int(Int(details?["exitCode"]?.plainText ?? "0") ?? 0)])),
             ])
@@ -135,7 +135,7 @@ struct MenderRoutes {
 
     func workflows() throws -> Response {
         let items = try engine.store.definitions().filter { $0.dialect == "tasklist" }.map { record in
-            SluiceStates.JSON(parsing: record.source)?.text ?? JSONText.object(["name": .string(record.name), "version": .int(record.version)])
+            SluiceStates.JSON(parsing: record.source)?.description ?? JSONText.object(["name": .string(record.name), "version": .int(record.version)])
         }
         return JSONResponse.make(body: "[" + items.joined(separator: ",") + "]")
     }

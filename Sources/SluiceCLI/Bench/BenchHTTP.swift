@@ -66,9 +66,8 @@ struct BenchHTTP: ParsableCommand {
             input = "{\"url\":\"\(target)\",\"method\":\"GET\",\"timeoutMs\":30000}"
         case .tasklist:
             definition = "bench_http_tasklist"
-            let text = #"{"name": "bench_http_tasklist", "inputParameters": ["url"], "tasks": [{"name": "get", "type": "http", "http": {"uri": "${workflow.input.url}", "method": "GET"}}]}"#
-            try store.register(definition: DefinitionCompiler.compile(text: text, value: try Document.parse(text, file: "bench", yaml: false), file: "bench"),
-                               now: Date().timeIntervalSince1970)
+            try store.register(definition: try BenchDefinitions.taskList(name: definition, type: "http", block: #"{"uri": "${workflow.input.url}", "method": "GET"}"#,
+                                                                          inputs: ["url"]), now: Date().timeIntervalSince1970)
             input = "{\"url\":\"\(target)\"}"
         case .asl:
             definition = "bench_http_asl"

@@ -7,7 +7,7 @@ import SluiceSQLite
 /// pickup latency at 100 jobs/s on an idle engine. Prints one line of figures. `--workflow`
 /// picks the program the noop task runs in (the built-in chain, or a task list compiled to a
 /// States Language machine): no HTTP, so the difference is the program's and its history's
-/// cost. (A plain machine has no noop: its `"Resource": "noop"` is an activity's name.)
+/// cost.
 struct BenchQueue: ParsableCommand {
     enum Workflow: String, ExpressibleByArgument, CaseIterable {
         /// The built-in one-task chain `noop`.

@@ -49,9 +49,11 @@ final class WorkerPool: Sendable {
             return Self.takeStartable(&state, concurrency: concurrency)
         }
         // Off the completer's thread; jobs that start without blocking share one Dispatch hop.
-        let quick = toStart.filter { executors.executor(for: $0.taskType) is any StartsWithoutBlocking }
-        if !quick.isEmpty { dispatch.async { [self] in quick.forEach(startHere) } }
-        for job in toStart where !(executors.executor(for: job.taskType) is any StartsWithoutBlocking) { start(job) }
+        var quick: [ClaimedJob] = []
+        for job in toStart {
+            if executors.executor(for: job.taskType) is any StartsWithoutBlocking { quick.append(job) } else { start(job) }
+        }
+        if !quick.isEmpty { dispatch.async { [self, quick] in quick.forEach(startHere) } }
     }
 
     /// Starts no more buffered jobs (the first step of a shutdown); running ones go on.

@@ -231,8 +231,8 @@ public struct StatesProgram: WorkflowProgram {
     public func restart(state text: String?, from step: String?) throws(ProgramError) -> ProgramDecision {
         guard let memory = memory(text) else { throw ProgramError("this execution never reached a task; start it again instead") }
         let target = step ?? memory.state
-        guard interpreter.hasState(target) else { throw ProgramError(dialect?.restartRefusal(target) ?? "no state named \(target)") }
         if let refusal = dialect?.restartRefusal(target) { throw ProgramError(refusal) }
+        guard interpreter.hasState(target) else { throw ProgramError("no state named \(target)") }
         // Resumes with the input the stopped state had.
         let (interpreter, trace) = traced()
         let decision: ProgramDecision

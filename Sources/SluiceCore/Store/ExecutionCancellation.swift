@@ -31,6 +31,14 @@ enum ExecutionCancellation {
         return ids.count
     }
 
+    /// Jobs of a finished execution that have not started will never be needed.
+    static func cancelWaitingJobs(of executionID: Int64, now: Double, in db: Connection) throws {
+        let jobs = try db.prepared("UPDATE jobs SET state = 'cancelled', finished_at = ? WHERE execution_id = ? AND state IN ('scheduled', 'ready')")
+        jobs.bind(1, now)
+        jobs.bind(2, executionID)
+        try jobs.run()
+    }
+
     /// Cancels one active execution and its waiting jobs, with its history line; false when it
     /// had already finished.
     @discardableResult
@@ -44,10 +52,7 @@ enum ExecutionCancellation {
         execution.bind(3, now)
         execution.bind(4, id)
         guard try execution.run() == 1 else { return false }
-        let jobs = try db.prepared("UPDATE jobs SET state = 'cancelled', finished_at = ? WHERE execution_id = ? AND state IN ('scheduled', 'ready')")
-        jobs.bind(1, now)
-        jobs.bind(2, id)
-        try jobs.run()
+        try cancelWaitingJobs(of: id, now: now, in: db)
         let history = try db.prepared("INSERT INTO history (execution_id, at, type, details) VALUES (?, ?, 'ExecutionCancelled', ?)")
         history.bind(1, id)
         history.bind(2, now)

@@ -216,7 +216,7 @@ struct TransactionWriter {
         let changed = try update.run() == 1
         if let end, changed {
             try appendEnd(job.executionID, end.status, error: end.error, cause: end.cause, hasParent: hasParent)
-            if end.status == .timedOut { try cancelWaitingJobs(job.executionID) }
+            if end.status == .timedOut { try ExecutionCancellation.cancelWaitingJobs(of: job.executionID, now: now, in: db) }
         }
         try apply(decision.effects.filter { $0.isNotEnd && !$0.isRecord }, context: context, retriedJob: job)
         return true
@@ -269,7 +269,7 @@ struct TransactionWriter {
                 try appendHistory(context.id, type, step: step, attempt: nil, details: details)
             case let .timedOut(cause):
                 try finishExecution(context.id, status: .timedOut, output: nil, error: "States.Timeout", cause: cause, at: finishedAt ?? now)
-                try cancelWaitingJobs(context.id)
+                try ExecutionCancellation.cancelWaitingJobs(of: context.id, now: now, in: db)
             case let .startChildren(children):
                 // Every child is linked before any reports: one that ends inline (no task on its
                 // path) may fail the join, and the cascade must then reach all its siblings.
@@ -335,14 +335,6 @@ struct TransactionWriter {
         statement.bind(7, id)
         guard try statement.run() == 1 else { return }
         try appendEnd(id, status, error: error, cause: cause)
-    }
-
-    /// Jobs of a finished execution that have not started will never be needed.
-    private func cancelWaitingJobs(_ executionID: Int64) throws {
-        let statement = try db.prepared("UPDATE jobs SET state = 'cancelled', finished_at = ? WHERE execution_id = ? AND state IN ('scheduled', 'ready')")
-        statement.bind(1, now)
-        statement.bind(2, executionID)
-        try statement.run()
     }
 
     /// Starts a child execution for a parent's Parallel branch or Map iteration. Its machine is

@@ -49,9 +49,6 @@ extension SluiceStates.JSON {
         return description
     }
 
-    /// Compact JSON text.
-    public var text: String { description }
-
     /// The object's pairs, or nil for any other value.
     public var objectPairs: [(String, SluiceStates.JSON)]? {
         if case let .object(pairs) = self { return pairs }

@@ -93,7 +93,7 @@ public struct CommandExecutor: TaskExecutor {
                 let code = Int(process.terminationStatus)
                 let signalled = process.terminationReason == .uncaughtSignal
                 let record = JSONText.object([
-                    "command": .raw(SluiceStates.JSON.array(argv.map(SluiceStates.JSON.string)).text),
+                    "command": .raw(SluiceStates.JSON.array(argv.map(SluiceStates.JSON.string)).description),
                     "exitCode": signalled ? .null : .int(code), "signal": signalled ? .int(code) : .null,
                     "stdout": .string(store.scrub(out.text)), "stderr": .string(store.scrub(err.text)),
                     "truncated": .bool(out.truncated || err.truncated), "durationMs": .int(Int((finished - started) * 1000)),

@@ -48,11 +48,11 @@ public struct HTTPExecutor: TaskExecutor, StartsWithoutBlocking {
         // Secrets go into the request sent, never into what is recorded (`payload.request` keeps the placeholders).
         var sent = payload.request
         do {
-            if Self.mayNameSecret(sent.url.utf8) { sent.url = try secrets.resolve(sent.url) }
-            if sent.headers.contains(where: { Self.mayNameSecret($0.value.utf8) }) {
+            sent.url = try secrets.resolve(sent.url)
+            if sent.headers.contains(where: { SecretStore.mayNameSecret($0.value.utf8) }) {
                 sent.headers = try sent.headers.map { ($0.name, try secrets.resolve($0.value)) }
             }
-            if let body = sent.body, Self.mayNameSecret(body), let text = String(bytes: body, encoding: .utf8), text.contains("${secrets.") {
+            if let body = sent.body, SecretStore.mayNameSecret(body), let text = String(bytes: body, encoding: .utf8) {
                 sent.body = Array(try secrets.resolve(text).utf8)
             }
         } catch {
@@ -92,17 +92,6 @@ public struct HTTPExecutor: TaskExecutor, StartsWithoutBlocking {
                                        startedAt: started, finishedAt: finished, record: record))
             }
         }
-    }
-
-    /// False when `text` has no `${`, so it cannot hold `${secrets.NAME}`: the common case skips
-    /// `SecretStore.resolve`'s string search (Foundation's, through NSString) for every request.
-    static func mayNameSecret(_ text: some Sequence<UInt8>) -> Bool {
-        var afterDollar = false
-        for byte in text {
-            if afterDollar && byte == UInt8(ascii: "{") { return true }
-            afterDollar = byte == UInt8(ascii: "$")
-        }
-        return false
     }
 
     struct PayloadError: Error, CustomStringConvertible {

@@ -37,25 +37,15 @@ enum JSONValidator {
                 // A value starts here.
                 guard let byte = current else { return false }
                 switch byte {
-                case UInt8(ascii: "{"):
+                case UInt8(ascii: "{"), UInt8(ascii: "["):
                     guard open.count < Self.maxDepth else { return false }
                     index += 1
                     skipSpace()
-                    if current == UInt8(ascii: "}") {
-                        index += 1
+                    if current == (byte == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
+                        index += 1   // empty
                     } else {
                         open.append(byte)
-                        guard member() else { return false }
-                        continue
-                    }
-                case UInt8(ascii: "["):
-                    guard open.count < Self.maxDepth else { return false }
-                    index += 1
-                    skipSpace()
-                    if current == UInt8(ascii: "]") {
-                        index += 1
-                    } else {
-                        open.append(byte)
+                        if byte == UInt8(ascii: "{") { guard member() else { return false } }
                         continue
                     }
                 case UInt8(ascii: "\""): guard string() else { return false }

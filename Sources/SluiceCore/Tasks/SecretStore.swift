@@ -49,7 +49,7 @@ public struct SecretStore: Sendable {
 
     /// Replaces `${secrets.NAME}` in `text`.
     public func resolve(_ text: String) throws(MissingSecret) -> String {
-        guard text.contains("${secrets.") else { return text }
+        guard Self.mayNameSecret(text.utf8) else { return text }
         var out = ""
         var rest = text[...]
         while let start = rest.range(of: "${secrets.") {
@@ -64,6 +64,17 @@ public struct SecretStore: Sendable {
     }
 
     /// Replaces every secret value found in `text` with `[redacted]`.
+    /// False when `text` has no `${`, so it cannot hold `${secrets.NAME}`: a byte loop, because
+    /// Foundation's `contains` (through NSString) on every request was a visible cost.
+    public static func mayNameSecret(_ text: some Sequence<UInt8>) -> Bool {
+        var afterDollar = false
+        for byte in text {
+            if afterDollar && byte == UInt8(ascii: "{") { return true }
+            afterDollar = byte == UInt8(ascii: "$")
+        }
+        return false
+    }
+
     public func scrub(_ text: String) -> String {
         var result = text
         for value in values.values where value.count >= 4 && result.contains(value) {
