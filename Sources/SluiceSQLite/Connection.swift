@@ -15,7 +15,12 @@ public final class Connection {
 
     public enum Mode: Sendable { case readWrite, readOnly }
 
+    /// Process-wide settings that must precede SQLite's initialisation (see `csqlite_disable_memstatus`).
+    /// A global's initialiser runs once, thread-safely, on first use.
+    private static let configured: Bool = csqlite_disable_memstatus() == SQLITE_OK
+
     public init(path: String, mode: Mode = .readWrite) throws(SQLiteError) {
+        _ = Self.configured
         self.path = path
         var db: OpaquePointer?
         let flags = (mode == .readWrite ? (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) : SQLITE_OPEN_READONLY)
