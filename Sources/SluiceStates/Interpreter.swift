@@ -18,9 +18,11 @@ public struct Interpreter: Sendable {
     public final class Trace: @unchecked Sendable {
         public private(set) var events: [(type: String, state: String, details: String?)] = []
         public let random = RandomValues()
-        public init() {}
-        func entered(_ state: String) { events.append(("StateEntered", state, nil)) }
-        func exited(_ state: String) { events.append(("StateExited", state, nil)) }
+        /// False: `StateEntered`/`StateExited` are not collected, only notes (see `StatesDialect.recordsStateTransitions`).
+        public let transitions: Bool
+        public init(transitions: Bool = true) { self.transitions = transitions }
+        func entered(_ state: String) { if transitions { events.append(("StateEntered", state, nil)) } }
+        func exited(_ state: String) { if transitions { events.append(("StateExited", state, nil)) } }
         /// Any other line, in its place among the states (a task skipped, and why).
         func note(_ type: String, _ state: String, details: String?) { events.append((type, state, details)) }
     }

@@ -22,12 +22,18 @@ public protocol StatesDialect: Sendable {
     func upgrade(stored: JSON) -> (state: String, raw: JSON)?
     /// The cause an execution fails with when the task at `state` failed for good.
     func failureCause(_ cause: String, at state: String) -> String
+    /// Whether history gets a `StateEntered` and a `StateExited` line for every state passed.
+    /// A dialect whose states are only its tasks (already in history as TaskScheduled,
+    /// TaskSucceeded, TaskFailed, TaskSkipped) plus states it adds itself says false: the lines
+    /// would name states its user never wrote and cost rows on every execution.
+    var recordsStateTransitions: Bool { get }
 }
 
 extension StatesDialect {
     public func restartData(_ raw: JSON, at step: String) -> JSON { raw }
     public func upgrade(stored: JSON) -> (state: String, raw: JSON)? { nil }
     public func failureCause(_ cause: String, at state: String) -> String { cause }
+    public var recordsStateTransitions: Bool { true }
 }
 
 /// What reaching a Task state leads to.

@@ -74,7 +74,7 @@ public struct StatesProgram: WorkflowProgram {
 
     /// A copy of the interpreter that records the states it passes through.
     private func traced() -> (Interpreter, Interpreter.Trace) {
-        let trace = Interpreter.Trace()
+        let trace = Interpreter.Trace(transitions: dialect?.recordsStateTransitions ?? true)
         var copy = interpreter
         copy.trace = trace
         return (copy, trace)

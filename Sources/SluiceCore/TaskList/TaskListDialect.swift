@@ -90,6 +90,10 @@ public struct TaskListDialect: StatesDialect {
     /// A failed execution's cause names the task, as the task-list dialect always has.
     public func failureCause(_ cause: String, at state: String) -> String { "task \(state): \(cause)" }
 
+    /// A task list's history is its tasks' lines (as Mender shows a job's tasks); the state
+    /// lines would add TaskList.Start and TaskList.End, which nobody wrote, and 2 rows per task.
+    public var recordsStateTransitions: Bool { false }
+
     /// A resume starts at a task, never at the compiled list's own first and last states.
     public func restartRefusal(_ step: String) -> String? {
         taskNames.contains(step) ? nil : "no task named \(step) (tasks: \(taskNames.joined(separator: ", ")))"
