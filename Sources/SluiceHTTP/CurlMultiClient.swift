@@ -57,8 +57,11 @@ public final class CurlMultiClient: @unchecked Sendable {
             return 0
         }
         sluice_curl_multi_setopt_pointer(multi, CURLMOPT_TIMERDATA, context)
-        let thread = Thread { [self] in loop() }
-        thread.name = "sluice-http"
+        let thread = Thread { [self] in
+            ThreadNames.nameCurrentThread(ThreadNames.http)
+            loop()
+        }
+        thread.name = ThreadNames.http
         thread.stackSize = 1 << 20
         thread.start()
     }

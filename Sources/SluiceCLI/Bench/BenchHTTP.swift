@@ -84,12 +84,14 @@ struct BenchHTTP: ParsableCommand {
             role: "bench", pools: [.init(queue: "default", concurrency: concurrency)], executors: .standard(httpClient: client)))
         let started = Date().timeIntervalSince1970
         let startCPU = Measurements.cpuSeconds()
+        let startThreads = Measurements.cpuSecondsByThread()
         engine.start()
         // Every execution is stored before the engine starts: done when none is unfinished.
         // (`hasUnfinished` reads one index entry: a count would take CPU from what is measured.)
         while try store.hasUnfinished() { Thread.sleep(forTimeInterval: 0.01) }
         let wall = Date().timeIntervalSince1970 - started
         let cpuPerJob = (Measurements.cpuSeconds() - startCPU) / Double(max(1, jobs))
+        let threads = Measurements.threadBreakdown(from: startThreads, to: Measurements.cpuSecondsByThread(), jobs: jobs)
         let span = try store.database.read { db in try db.scalarPair("SELECT MIN(started_at), MAX(finished_at) FROM executions") }
         let failed = try store.statusCounts()[.failed] ?? 0
         // Share of the drain the completer (the one writer) spent in its transactions: near 1
@@ -107,6 +109,8 @@ struct BenchHTTP: ParsableCommand {
             "client_jobs_per_s=\(Int(Double(jobs) / clientSeconds))",
             // All threads' CPU (the queue, the executor, the client's I/O) per job during the drain.
             "cpu_us_per_job=\(Measurements.format(cpuPerJob * 1e6))",
+            // The same split by thread: the single writer, the curl I/O thread, the rest.
+            threads,
             "rss_mb=\(Measurements.format(Measurements.peakRSSMegabytes()))",
         ].joined(separator: " "))
     }

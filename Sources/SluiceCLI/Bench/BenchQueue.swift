@@ -58,9 +58,11 @@ struct BenchQueue: ParsableCommand {
         let engine = Engine(store: store, configuration: EngineConfiguration(
             role: "bench", pools: [.init(queue: "default", concurrency: concurrency)]))
         let drainCPU = Measurements.cpuSeconds()
+        let drainThreads = Measurements.cpuSecondsByThread()
         engine.start()
         waitUntilFinished(store)
         let drainCPUPerJob = (Measurements.cpuSeconds() - drainCPU) / Double(max(1, jobs))
+        let threads = Measurements.threadBreakdown(from: drainThreads, to: Measurements.cpuSecondsByThread(), jobs: jobs)
         let span = try store.database.read { db in
             try db.scalarPair("SELECT MIN(started_at), MAX(finished_at) FROM executions")
         }
@@ -101,6 +103,7 @@ struct BenchQueue: ParsableCommand {
             "completer_busy=\(Measurements.format(completerBusy, 2))",
             "jobs_per_commit=\(Measurements.format(Double(jobs) / Double(max(1, drainCycles))))",
             "cpu_us_per_job=\(Measurements.format(drainCPUPerJob * 1e6))",
+            threads,
         ].joined(separator: " "))
     }
 

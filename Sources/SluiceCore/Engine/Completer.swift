@@ -1,4 +1,5 @@
 import Foundation
+import SluiceHTTP
 import Synchronization
 
 /// The engine's single writer. One thread loops: wait for work, then one transaction that
@@ -72,8 +73,11 @@ final class Completer: @unchecked Sendable {
     var busySeconds: Double { Double(busyNanoseconds.load(ordering: .relaxed)) / 1e9 }
 
     func start() {
-        let thread = Thread { [self] in loop() }
-        thread.name = "sluice-completer"
+        let thread = Thread { [self] in
+            ThreadNames.nameCurrentThread(ThreadNames.writer)
+            loop()
+        }
+        thread.name = ThreadNames.writer
         thread.stackSize = 1 << 20
         self.thread = thread
         thread.start()
