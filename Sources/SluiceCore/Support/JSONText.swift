@@ -13,19 +13,81 @@ public enum JSONText {
         case raw(String)
         /// Unix seconds written with microsecond precision, cheaply.
         case time(Double)
+
+        /// Bytes this value takes, roughly: to size the buffer once.
+        var estimatedBytes: Int {
+            switch self {
+            case let .string(text): return text.utf8.count + 2
+            case let .raw(text): return text.utf8.count
+            case .time: return 18
+            default: return 20
+            }
+        }
     }
 
+    /// Written as bytes into one buffer sized up front, made a String once: task results and
+    /// history details are built per job on the I/O thread and the writer thread, and the
+    /// String-concatenating version cost a String per key, quote and value.
     public static func object(_ pairs: KeyValuePairs<String, Value>) -> String {
-        var out = "{"
+        var capacity = 2
+        for (key, value) in pairs { capacity += key.utf8.count + 4 + value.estimatedBytes }
+        var out: [UInt8] = []
+        out.reserveCapacity(capacity)
+        out.append(UInt8(ascii: "{"))
         var first = true
         for (key, value) in pairs {
-            if !first { out += "," }
+            if !first { out.append(UInt8(ascii: ",")) }
             first = false
-            out += quote(key)
-            out += ":"
-            out += render(value)
+            appendQuoted(key, to: &out)
+            out.append(UInt8(ascii: ":"))
+            append(value, to: &out)
         }
-        return out + "}"
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func append(_ value: Value, to out: inout [UInt8]) {
+        switch value {
+        case let .string(text): appendQuoted(text, to: &out)
+        case let .int(number): appendInteger(number, to: &out)
+        case let .bool(flag): out.append(contentsOf: flag ? "true".utf8 : "false".utf8)
+        case .null: out.append(contentsOf: "null".utf8)
+        case var .raw(text): text.withUTF8 { out.append(contentsOf: $0) }
+        case let .time(seconds): appendTime(seconds, to: &out)
+        case .number: out.append(contentsOf: render(value).utf8)
+        }
+    }
+
+    /// A JSON string literal; text needing escapes goes through `SluiceStates.JSON.quote`.
+    private static func appendQuoted(_ text: String, to out: inout [UInt8]) {
+        var text = text
+        let plain = text.withUTF8 { bytes in
+            guard !bytes.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else { return false }
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: bytes)
+            out.append(UInt8(ascii: "\""))
+            return true
+        }
+        if !plain { out.append(contentsOf: SluiceStates.JSON.quote(text).utf8) }
+    }
+
+    private static func appendInteger(_ number: Int, to out: inout [UInt8]) {
+        if number < 0 {
+            guard number != .min else { return out.append(contentsOf: String(number).utf8) }
+            out.append(UInt8(ascii: "-"))
+        }
+        var magnitude = number.magnitude
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+                count += 1
+            } while magnitude > 0
+            for index in stride(from: count - 1, through: 0, by: -1) { out.append(buffer[index]) }
+        }
     }
 
     public static func render(_ value: Value) -> String {
@@ -36,38 +98,29 @@ public enum JSONText {
         case let .bool(b): return b ? "true" : "false"
         case .null: return "null"
         case let .raw(text): return text
-        case let .time(seconds):
-            return time(seconds)
+        case let .time(seconds): return time(seconds)
         }
     }
 
-    /// Unix seconds as `S.ffffff`, digits written into one small buffer: every task outcome's
-    /// history line carries two of these, written on the completer (the one writer) thread.
+    /// Unix seconds as `S.ffffff`, digits written straight into the buffer: every task
+    /// outcome's history line carries two of these, written on the one writer thread.
     public static func time(_ seconds: Double) -> String {
-        guard seconds.isFinite, seconds >= 0, seconds < 1e12 else { return "null" }
+        var out: [UInt8] = []
+        appendTime(seconds, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func appendTime(_ seconds: Double, to out: inout [UInt8]) {
+        guard seconds.isFinite, seconds >= 0, seconds < 1e12 else { return out.append(contentsOf: "null".utf8) }
         let micros = UInt64((seconds * 1_000_000).rounded())
-        let whole = micros / 1_000_000
-        var wholeDigits = 1
-        var rest = whole
-        while rest >= 10 { rest /= 10; wholeDigits += 1 }
-        let count = wholeDigits + 7   // the point and six fraction digits
-        return String(unsafeUninitializedCapacity: count) { buffer in
-            // Written from the last digit back.
-            var index = count - 1
-            var fraction = micros % 1_000_000
-            for _ in 0..<6 {
-                buffer[index] = UInt8(ascii: "0") + UInt8(fraction % 10)
-                fraction /= 10
-                index -= 1
-            }
-            buffer[index] = UInt8(ascii: ".")
-            var value = whole
-            while index > 0 {
-                index -= 1
-                buffer[index] = UInt8(ascii: "0") + UInt8(value % 10)
-                value /= 10
-            }
-            return count
+        appendInteger(Int(micros / 1_000_000), to: &out)
+        out.append(UInt8(ascii: "."))
+        // Six fraction digits, leading zeros kept.
+        var divisor: UInt64 = 100_000
+        let fraction = micros % 1_000_000
+        while divisor > 0 {
+            out.append(UInt8(ascii: "0") + UInt8((fraction / divisor) % 10))
+            divisor /= 10
         }
     }
 
