@@ -34,6 +34,30 @@ import SluiceSQLite
         }
     }
 
+    /// Version 4 stops storing the submitted and end lines (made from the row since): the rows
+    /// an older binary wrote go, except an end a resume undid, so no line shows twice.
+    @Test func storedLifecycleLinesOfOlderFilesAreRemovedOnce() throws {
+        let file = TestDatabase()
+        let connection = try Connection(path: file.path)
+        _ = try Migrator(migrations: Migrator.embedded.filter { $0.version <= 3 }).migrate(connection)
+        try connection.execute("""
+            INSERT INTO definitions (id, name, version, dialect, source, compiled, checksum, created_at) VALUES (1, 'old', 1, 'builtin', '{}', '{}', 'x', 1);
+            INSERT INTO executions (id, uid, definition_id, status, created_at, finished_at, updated_at, error, cause)
+                VALUES (1, 'done', 1, 'succeeded', 1, 2, 2, NULL, NULL), (2, 'resumed', 1, 'failed', 1, 5, 5, 'E2', 'second');
+            INSERT INTO history (execution_id, at, type) VALUES (1, 1, 'ExecutionSubmitted'), (1, 1.5, 'TaskSucceeded'), (1, 2, 'ExecutionSucceeded');
+            INSERT INTO history (execution_id, at, type, details) VALUES
+                (2, 1, 'ExecutionSubmitted', NULL), (2, 2, 'ExecutionFailed', '{"error":"E1","cause":"first"}'),
+                (2, 3, 'ExecutionResumed', NULL), (2, 4, 'TaskFailed', NULL), (2, 5, 'ExecutionFailed', '{"error":"E2","cause":"second"}');
+            """)
+        let store = try file.store()
+        #expect(try store.history(uid: "done").map(\.type) == ["ExecutionSubmitted", "TaskSucceeded", "ExecutionSucceeded"])
+        let resumed = try store.history(uid: "resumed")
+        #expect(resumed.map(\.type) == ["ExecutionSubmitted", "ExecutionFailed", "ExecutionResumed", "TaskFailed", "ExecutionFailed"])
+        #expect(resumed[1].details?.contains("first") == true)
+        #expect(resumed[4].details?.contains("second") == true)
+        #expect(try store.historyCount(uid: "resumed") == 5)
+    }
+
     @Test func embeddedMigrationsAreTheFilesInTheRepository() throws {
         let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("migrations")

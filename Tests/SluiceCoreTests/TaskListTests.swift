@@ -212,7 +212,11 @@ import SluiceHTTP
         #expect(server.requests.map(\.path) == ["/json", "/flaky?fail=1", "/flaky?fail=1"])
         #expect(try harness.store.resume(uid: uid, from: nil, now: now()) == .notResumable(.succeeded))
 
-        #expect(try harness.store.history(uid: uid).contains { $0.type == "ExecutionResumed" })
+        // The end the resume undid stays in history before ExecutionResumed; the final end is last.
+        let lifecycle = try harness.store.history(uid: uid).map(\.type).filter { $0.hasPrefix("Execution") }
+        #expect(lifecycle == ["ExecutionSubmitted", "ExecutionFailed", "ExecutionResumed", "ExecutionSucceeded"])
+        let failedLine = try #require(try harness.store.history(uid: uid).first { $0.type == "ExecutionFailed" })
+        #expect((failedLine.details ?? "").contains("States.Http.StatusCode"))
 
         let failing = try TaskListTests.Harness("""
             {"name": "broken", "tasks": [

@@ -1,4 +1,8 @@
 /// The life of an execution: `pending → running → succeeded | failed | cancelled | timed_out`.
+///
+/// `running` is stored from the first task outcome on; before that an execution whose first
+/// job is leased reads as `running` (see `SQLiteStore.effectiveStatus`), so claiming a job
+/// writes only the job row, not its execution's too.
 public enum ExecutionStatus: String, Sendable, Codable, CaseIterable {
     case pending, running, succeeded, failed, cancelled
     case timedOut = "timed_out"

@@ -236,8 +236,15 @@ public final class SQLiteStore: Store {
 
     // MARK: Queries
 
+    /// An execution's status as clients see it: a stored `pending` with a leased job is
+    /// `running` (the claim does not write the execution; its first outcome stores `running`).
+    static let effectiveStatus = """
+        CASE WHEN e.status = 'pending' AND EXISTS (SELECT 1 FROM jobs j WHERE j.execution_id = e.id AND j.state = 'running')
+             THEN 'running' ELSE e.status END
+        """
+
     private static let recordColumns = """
-        SELECT e.uid, d.name, d.version, e.status, e.queue, e.input, e.output, e.error, e.cause,
+        SELECT e.uid, d.name, d.version, \(effectiveStatus), e.queue, e.input, e.output, e.error, e.cause,
                e.attempts, e.created_at, e.started_at, e.finished_at, e.namespace
         FROM executions e JOIN definitions d ON d.id = e.definition_id
         """
@@ -265,7 +272,7 @@ public final class SQLiteStore: Store {
             // Fixed SQL with optional filters (a NULL parameter disables its condition), so one
             // prepared statement serves every combination.
             let statement = try db.statement(Self.recordColumns + """
-                 WHERE (?1 IS NULL OR e.status = ?1) AND (?2 IS NULL OR d.name = ?2) AND (?3 IS NULL OR e.queue = ?3)
+                 WHERE (?1 IS NULL OR \(Self.effectiveStatus) = ?1) AND (?2 IS NULL OR d.name = ?2) AND (?3 IS NULL OR e.queue = ?3)
                    AND (?4 IS NULL OR e.namespace = ?4)
                    AND (?5 IS NULL OR e.id < (SELECT id FROM executions WHERE uid = ?5))
                  ORDER BY e.id DESC LIMIT ?6
@@ -282,26 +289,34 @@ public final class SQLiteStore: Store {
         }
     }
 
+    /// Stored lines with the submitted and end lines made from the row (`LifecycleHistory`).
     public func history(uid: String) throws -> [HistoryEvent] {
         try database.read { db in
-            let statement = try db.statement("""
-                SELECT h.at, h.type, h.step, h.attempt, h.details FROM history h
-                JOIN executions e ON e.id = h.execution_id WHERE e.uid = ? ORDER BY h.id
-                """)
-            statement.bind(1, uid)
-            var events: [HistoryEvent] = []
+            let execution = try db.statement("SELECT id, created_at, status, finished_at, error, cause FROM executions WHERE uid = ?")
+            execution.bind(1, uid)
+            guard try execution.step() else { return [] }
+            let id = execution.int64(0), createdAt = execution.double(1)
+            let status = ExecutionStatus(rawValue: execution.text(2) ?? "") ?? .pending
+            let end = LifecycleHistory.endLine(status: status, finishedAt: execution.optionalDouble(3) ?? createdAt,
+                                               error: execution.text(4), cause: execution.text(5))
+            let statement = try db.statement("SELECT at, type, step, attempt, details FROM history WHERE execution_id = ? ORDER BY id")
+            statement.bind(1, id)
+            var stored: [HistoryEvent] = []
             while try statement.step() {
-                events.append(HistoryEvent(at: statement.double(0), type: statement.text(1) ?? "", step: statement.text(2),
+                stored.append(HistoryEvent(at: statement.double(0), type: statement.text(1) ?? "", step: statement.text(2),
                                            attempt: statement.isNull(3) ? nil : statement.int(3), details: statement.text(4)))
             }
-            return events
+            return LifecycleHistory.events(createdAt: createdAt, stored: stored, end: end)
         }
     }
 
     /// How many history events an execution has (cheap change detection for live streams).
     public func historyCount(uid: String) throws -> Int {
         try database.read { db in
-            let statement = try db.statement("SELECT COUNT(*) FROM history WHERE execution_id = (SELECT id FROM executions WHERE uid = ?)")
+            let statement = try db.statement("""
+                SELECT 1 + (\(LifecycleHistory.endsSQL)) + (SELECT COUNT(*) FROM history h WHERE h.execution_id = e.id)
+                FROM executions e WHERE e.uid = ?
+                """)
             statement.bind(1, uid)
             return try statement.step() ? statement.int(0) : 0
         }
@@ -313,6 +328,17 @@ public final class SQLiteStore: Store {
             var counts: [ExecutionStatus: Int] = [:]
             while try statement.step() {
                 if let status = ExecutionStatus(rawValue: statement.text(0) ?? "") { counts[status] = statement.int(1) }
+            }
+            // Stored pending with a leased job count as running (`effectiveStatus`); the leased
+            // jobs are found through the jobs_running index, not by a pass over executions.
+            let leased = Int(try db.scalarInt("""
+                SELECT COUNT(DISTINCT j.execution_id) FROM jobs j JOIN executions e ON e.id = j.execution_id
+                WHERE j.state = 'running' AND e.status = 'pending'
+                """) ?? 0)
+            if leased > 0 {
+                counts[.pending, default: 0] -= leased
+                counts[.running, default: 0] += leased
+                if counts[.pending] == 0 { counts[.pending] = nil }
             }
             return counts
         }

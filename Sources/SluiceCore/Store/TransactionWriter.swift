@@ -53,7 +53,7 @@ struct TransactionWriter {
         let executionID = db.lastInsertRowID
         let context = ExecutionContext(id: executionID, uid: uid, queue: submission.queue, priority: submission.priority,
                                        runAt: submission.runAt, createdAt: createdAt, namespace: submission.namespace)
-        try appendHistory(executionID, "ExecutionSubmitted", step: nil, attempt: nil, details: nil)
+        // No ExecutionSubmitted row: `LifecycleHistory` makes that line from the execution's row.
         try apply(decision.effects, context: context, retriedJob: nil, finishedAt: nil)
         return SubmitReceipt(uid: uid, rowID: executionID, existed: false)
     }
@@ -77,13 +77,16 @@ struct TransactionWriter {
     // MARK: Resume
 
     mutating func resume(uid: String, from step: String?) throws -> ResumeResult? {
-        let load = try db.prepared("SELECT id, definition_id, state, status, queue, namespace FROM executions WHERE uid = ?")
+        let load = try db.prepared("""
+            SELECT id, definition_id, state, status, queue, namespace, finished_at, error, cause FROM executions WHERE uid = ?
+            """)
         load.bind(1, uid)
         guard try load.step() else { return nil }
         let id = load.int64(0), definitionID = load.int64(1), state = load.text(2)
         let status = ExecutionStatus(rawValue: load.text(3) ?? "") ?? .pending
         let queue = load.text(4) ?? "default"
         let namespace = load.text(5)
+        let ended = (at: load.optionalDouble(6) ?? now, error: load.text(7), cause: load.text(8))
         load.reset()
         guard status == .failed || status == .cancelled || status == .timedOut else { return .notResumable(status) }
         let decision: ProgramDecision
@@ -98,6 +101,11 @@ struct TransactionWriter {
         update.bind(2, now)
         update.bind(3, id)
         guard try update.run() == 1 else { return .notResumable(status) }
+        // The end this resume undoes was a line made from the row, which the update just
+        // cleared: it becomes a stored line, so history still shows the run that failed.
+        if let end = LifecycleHistory.endLine(status: status, finishedAt: ended.at, error: ended.error, cause: ended.cause) {
+            try appendHistory(id, end.type, step: nil, attempt: nil, details: end.details, at: end.at)
+        }
         try appendHistory(id, "ExecutionResumed", step: step, attempt: nil, details: nil)
         let context = ExecutionContext(id: id, uid: uid, queue: queue, priority: 0, runAt: nil, createdAt: now, namespace: namespace)
         try apply(decision.effects, context: context, retriedJob: nil)
@@ -188,8 +196,8 @@ struct TransactionWriter {
         let context = ExecutionContext(id: job.executionID, uid: job.executionUID, queue: queue, priority: job.priority, runAt: nil,
                                        createdAt: now, namespace: namespace)
         try apply(decision.effects.filter(\.isRecord), context: context, retriedJob: nil)
-        // Attempt bookkeeping, program state and (if the program says so) the execution's end,
-        // in one update conditioned on the execution still being active.
+        // Attempt bookkeeping, program state and the status (its end if the program says so,
+        // else `running`: a body has run), in one update conditioned on the execution being active.
         var end: (status: ExecutionStatus, output: String?, error: String?, cause: String?)?
         for effect in decision.effects {
             switch effect {
@@ -201,7 +209,7 @@ struct TransactionWriter {
         }
         let update = try db.prepared("""
             UPDATE executions SET state = ?, attempts = attempts + 1, started_at = COALESCE(started_at, ?), updated_at = ?,
-                status = COALESCE(?, status), output = ?, error = ?, cause = ?, finished_at = ?
+                status = COALESCE(?, 'running'), output = ?, error = ?, cause = ?, finished_at = ?
             WHERE id = ? AND status IN ('pending', 'running')
             """)
         update.bind(1, decision.state)
@@ -215,7 +223,7 @@ struct TransactionWriter {
         update.bind(9, job.executionID)
         let changed = try update.run() == 1
         if let end, changed {
-            try appendEnd(job.executionID, end.status, error: end.error, cause: end.cause, hasParent: hasParent)
+            try propagateEnd(job.executionID, end.status, error: end.error, cause: end.cause, hasParent: hasParent)
             if end.status == .timedOut { try ExecutionCancellation.cancelWaitingJobs(of: job.executionID, now: now, in: db) }
         }
         try apply(decision.effects.filter { $0.isNotEnd && !$0.isRecord }, context: context, retriedJob: job)
@@ -334,7 +342,7 @@ struct TransactionWriter {
         statement.bind(6, now)
         statement.bind(7, id)
         guard try statement.run() == 1 else { return }
-        try appendEnd(id, status, error: error, cause: cause)
+        try propagateEnd(id, status, error: error, cause: cause)
     }
 
     /// Starts a child execution for a parent's Parallel branch or Map iteration. Its machine is
@@ -420,10 +428,9 @@ struct TransactionWriter {
     }
 
     /// `hasParent` false spares the hot path the look-up of a parent that the caller knows is not there.
-    private mutating func appendEnd(_ id: Int64, _ status: ExecutionStatus, error: String?, cause: String?, hasParent: Bool = true) throws {
-        let type = status == .succeeded ? "ExecutionSucceeded" : status == .timedOut ? "ExecutionTimedOut" : "ExecutionFailed"
-        let details = status == .succeeded ? nil : JSONText.object(["error": .string(error ?? ""), "cause": .string(cause ?? "")])
-        try appendHistory(id, type, step: nil, attempt: nil, details: details)
+    /// What follows an execution's end. Its history line is not stored: `LifecycleHistory`
+    /// makes it from the row (status, finished_at, error, cause) when history is read.
+    private mutating func propagateEnd(_ id: Int64, _ status: ExecutionStatus, error: String?, cause: String?, hasParent: Bool = true) throws {
         if status != .succeeded {
             try ExecutionCancellation.cancelDescendants(of: id, cause: "its parent ended: \(status.rawValue)", now: now, in: db)
         }
@@ -459,15 +466,9 @@ struct TransactionWriter {
         }
         // RETURNING comes in update order, not the subquery's: restore priority, then FIFO.
         claimed.sort { $0.priority != $1.priority ? $0.priority > $1.priority : $0.job.id < $1.job.id }
-        let jobs = claimed.map(\.job)
-        let running = try db.prepared("UPDATE executions SET status = 'running', updated_at = ? WHERE id = ? AND status = 'pending'")
-        for job in jobs {
-            running.reset()
-            running.bind(1, now)
-            running.bind(2, job.executionID)
-            try running.run()
-        }
-        return jobs
+        // The executions stay as they are: one with a leased job reads as running (see
+        // `ExecutionStatus`); the first outcome stores it. One row written per claim, not two.
+        return claimed.map(\.job)
     }
 
     private mutating func promoteDue() throws -> Int {
@@ -575,10 +576,10 @@ struct TransactionWriter {
 
     // MARK: History
 
-    private func appendHistory(_ executionID: Int64, _ type: String, step: String?, attempt: Int?, details: String?) throws {
+    private func appendHistory(_ executionID: Int64, _ type: String, step: String?, attempt: Int?, details: String?, at: Double? = nil) throws {
         let statement = try db.prepared("INSERT INTO history (execution_id, at, type, step, attempt, details) VALUES (?, ?, ?, ?, ?, ?)")
         statement.bind(1, executionID)
-        statement.bind(2, now)
+        statement.bind(2, at ?? now)
         statement.bind(3, type)
         statement.bind(4, step)
         statement.bind(5, attempt.map { Int64($0) })
