@@ -1,5 +1,4 @@
 import Foundation
-import SluiceStates
 
 /// Small JSON writer for the engine's own records (history details, task results), so hot
 /// paths do not pay for JSONSerialization. Keys keep the order given.
@@ -13,6 +12,9 @@ public enum JSONText {
         case raw(String)
         /// Unix seconds written with microsecond precision, cheaply.
         case time(Double)
+        /// Bytes written as a JSON string (a response body): no String is made when they are
+        /// ASCII; other bytes are read as UTF-8 with invalid sequences replaced, as a String would.
+        case utf8(ArraySlice<UInt8>)
 
         /// Bytes this value takes, roughly: to size the buffer once.
         var estimatedBytes: Int {
@@ -20,6 +22,7 @@ public enum JSONText {
             case let .string(text): return text.utf8.count + 2
             case let .raw(text): return text.utf8.count
             case .time: return 18
+            case let .utf8(bytes): return bytes.count + 2
             default: return 20
             }
         }
@@ -54,22 +57,49 @@ public enum JSONText {
         case .null: out.append(contentsOf: "null".utf8)
         case var .raw(text): text.withUTF8 { out.append(contentsOf: $0) }
         case let .time(seconds): appendTime(seconds, to: &out)
+        case let .utf8(bytes):
+            if bytes.allSatisfy({ $0 < 0x80 }) {
+                bytes.withUnsafeBufferPointer { appendQuoted(utf8: $0, to: &out) }
+            } else {
+                appendQuoted(String(decoding: bytes, as: UTF8.self), to: &out)
+            }
         case .number: out.append(contentsOf: render(value).utf8)
         }
     }
 
-    /// A JSON string literal; text needing escapes goes through `SluiceStates.JSON.quote`.
     private static func appendQuoted(_ text: String, to out: inout [UInt8]) {
         var text = text
-        let plain = text.withUTF8 { bytes in
-            guard !bytes.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else { return false }
-            out.append(UInt8(ascii: "\""))
-            out.append(contentsOf: bytes)
-            out.append(UInt8(ascii: "\""))
-            return true
-        }
-        if !plain { out.append(contentsOf: SluiceStates.JSON.quote(text).utf8) }
+        text.withUTF8 { appendQuoted(utf8: $0, to: &out) }
     }
+
+    /// `bytes` (valid UTF-8) as a JSON string literal, escaped byte by byte: no String is made,
+    /// and text with nothing to escape (the usual case) is copied whole. Response bodies end in
+    /// a newline and ETags carry quotes, so the escaping path is a hot one too.
+    static func appendQuoted(utf8 bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        var runStart = 0
+        for index in 0..<bytes.count {
+            let byte = bytes[index]
+            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+            if runStart < index { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index])) }
+            runStart = index + 1
+            out.append(UInt8(ascii: "\\"))
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(byte)
+            case 0x0A: out.append(UInt8(ascii: "n"))
+            case 0x0D: out.append(UInt8(ascii: "r"))
+            case 0x09: out.append(UInt8(ascii: "t"))
+            case 0x08: out.append(UInt8(ascii: "b"))
+            case 0x0C: out.append(UInt8(ascii: "f"))
+            default:
+                out.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0x0F)]])
+            }
+        }
+        if runStart < bytes.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...])) }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     private static func appendInteger(_ number: Int, to out: inout [UInt8]) {
         if number < 0 {
@@ -99,6 +129,10 @@ public enum JSONText {
         case .null: return "null"
         case let .raw(text): return text
         case let .time(seconds): return time(seconds)
+        case .utf8:
+            var out: [UInt8] = []
+            append(value, to: &out)
+            return String(decoding: out, as: UTF8.self)
         }
     }
 
@@ -125,11 +159,9 @@ public enum JSONText {
     }
 
     public static func quote(_ s: String) -> String {
-        // Fast path for the common case; escaping is SluiceStates.JSON's.
-        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            return "\"" + s + "\""
-        }
-        return SluiceStates.JSON.quote(s)
+        var out: [UInt8] = []
+        out.reserveCapacity(s.utf8.count + 2)
+        appendQuoted(s, to: &out)
+        return String(decoding: out, as: UTF8.self)
     }
-
 }

@@ -66,7 +66,7 @@ public struct HTTPExecutor: TaskExecutor, StartsWithoutBlocking {
             let finished = Date().timeIntervalSince1970
             switch result {
             case var .success(response):
-                metrics?.recordHTTP(statusClass: "\(response.status / 100)xx")
+                metrics?.recordHTTP(statusClass: HTTPExecutor.statusClass(response.status))
                 if !store.values.isEmpty { response.body = Array(store.scrub(String(decoding: response.body, as: UTF8.self)).utf8) }
                 let headers = Self.headerObject(response.headers)
                 let record = Self.record(payload.request, response: response, headers: headers)
@@ -91,6 +91,18 @@ public struct HTTPExecutor: TaskExecutor, StartsWithoutBlocking {
                                                                  retryable: true, retryAfter: nil),
                                        startedAt: started, finishedAt: finished, record: record))
             }
+        }
+    }
+
+    /// `2xx` … for the metrics label, without formatting a String per response.
+    static func statusClass(_ status: Int) -> String {
+        switch status / 100 {
+        case 1: return "1xx"
+        case 2: return "2xx"
+        case 3: return "3xx"
+        case 4: return "4xx"
+        case 5: return "5xx"
+        default: return "\(status / 100)xx"
         }
     }
 
@@ -161,10 +173,9 @@ public struct HTTPExecutor: TaskExecutor, StartsWithoutBlocking {
     /// The task's output: status, headers, and the body as JSON when it parses (`json`) and as text.
     /// `headers` is `headerObject(response.headers)`, made once for the output and the record.
     static func output(_ response: HTTPResponse, headers: String) -> String {
-        let text = String(decoding: response.body, as: UTF8.self)
-        let json = !response.body.isEmpty && JSONValidator.isValid(response.body) ? text : "null"
+        let json = !response.body.isEmpty && JSONValidator.isValid(response.body) ? String(decoding: response.body, as: UTF8.self) : "null"
         return JSONText.object(["status": .int(response.status), "headers": .raw(headers),
-                                "json": .raw(json), "body": .string(text),
+                                "json": .raw(json), "body": .utf8(response.body[...]),
                                 "truncated": .bool(response.bodyTruncated)])
     }
 
@@ -172,7 +183,7 @@ public struct HTTPExecutor: TaskExecutor, StartsWithoutBlocking {
     static func record(_ request: HTTPRequest, response: HTTPResponse, headers: String) -> String {
         JSONText.object(["request": .raw(describe(request)), "status": .int(response.status),
                          "headers": .raw(headers),
-                         "body": .string(String(decoding: response.body.prefix(16 * 1024), as: UTF8.self)),
+                         "body": .utf8(response.body.prefix(16 * 1024)),
                          "truncated": .bool(response.bodyTruncated || response.body.count > 16 * 1024),
                          "durationMs": .int(Int(response.durationSeconds * 1000))])
     }
@@ -203,20 +214,15 @@ public struct HTTPExecutor: TaskExecutor, StartsWithoutBlocking {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// A JSON string literal; text needing escapes (rare in headers) goes through `JSONText.quote`.
+    /// A JSON string literal, escaped byte by byte; names lower-cased (ASCII: header names are
+    /// tokens) in the buffer after escaping, which leaves the escapes as they are.
     private static func appendQuoted(_ text: String, lowercasingASCII: Bool, to out: inout [UInt8]) {
-        let utf8 = text.utf8
-        if utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || ($0 >= 0x80 && lowercasingASCII) }) {
-            out.append(contentsOf: JSONText.quote(lowercasingASCII ? text.lowercased() : text).utf8)
-            return
-        }
-        out.append(UInt8(ascii: "\""))
+        var text = text
+        let start = out.count
+        text.withUTF8 { JSONText.appendQuoted(utf8: $0, to: &out) }
         if lowercasingASCII {
-            for byte in utf8 { out.append(byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte) }
-        } else {
-            out.append(contentsOf: utf8)
+            for index in start..<out.count where out[index] >= 0x41 && out[index] <= 0x5A { out[index] |= 0x20 }
         }
-        out.append(UInt8(ascii: "\""))
     }
 
     /// Byte-wise substring test, for short ASCII `part`s. Neither Foundation's `contains` (through
