@@ -55,7 +55,7 @@ final class Completer: @unchecked Sendable {
         let box = WeakBox()
         for pool in configuration.pools {
             pools.append(WorkerPool(queue: pool.queue, concurrency: pool.concurrency,
-                                    prefetch: pool.prefetch ?? max(256, 4 * pool.concurrency),
+                                    prefetch: pool.prefetch.map(WorkerPool.Prefetch.fixed) ?? .adaptive(concurrency: pool.concurrency),
                                     executors: configuration.executors, metrics: configuration.metrics,
                                     report: { outcome in box.value?.enqueue(outcome) }))
         }
@@ -289,7 +289,7 @@ final class Completer: @unchecked Sendable {
         for pool in pools {
             let counts = pool.counts
             beats.append(Heartbeat(component: "\(role).pool:\(pool.queue)", ttl: ttl,
-                                   info: "running=\(counts.running) buffered=\(counts.buffered) finished=\(counts.finished)"))
+                                   info: "running=\(counts.running) buffered=\(counts.buffered) finished=\(counts.finished) prefetch=\(pool.currentPrefetch)"))
         }
         return beats
     }

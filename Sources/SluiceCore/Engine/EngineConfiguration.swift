@@ -4,7 +4,8 @@ public struct EngineConfiguration: Sendable {
         public var queue: String
         /// Task bodies running at once.
         public var concurrency: Int
-        /// Claimed jobs held ready beyond `concurrency`; nil picks `max(64, 4 × concurrency)`.
+        /// Claimed jobs held ready beyond `concurrency`; nil follows the finishing rate (about
+        /// 200 ms of work, between `max(256, 4 × concurrency)` and 4,096: `WorkerPool.Prefetch`).
         public var prefetch: Int?
 
         public init(queue: String, concurrency: Int, prefetch: Int? = nil) {
