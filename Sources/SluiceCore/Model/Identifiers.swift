@@ -47,10 +47,15 @@ public struct LeaseOwner: Sendable, Hashable, CustomStringConvertible {
         LeaseOwner(host: ProcessInfo.processInfo.hostName, pid: getpid(), token: String(UInt32.random(in: 0...UInt32.max), radix: 36))
     }
 
+    /// `host:pid:token`, as stored in `jobs.lease_owner`. Made once: every job's claim and
+    /// finishing update binds it, on the single writer's thread.
+    public let description: String
+
     public init(host: String, pid: Int32, token: String) {
         self.host = host
         self.pid = pid
         self.token = token
+        description = "\(host):\(pid):\(token)"
     }
 
     public init?(parsing text: String) {
@@ -58,8 +63,6 @@ public struct LeaseOwner: Sendable, Hashable, CustomStringConvertible {
         guard parts.count >= 3, let pid = Int32(parts[parts.count - 2]) else { return nil }
         self.init(host: parts[0..<(parts.count - 2)].joined(separator: ":"), pid: pid, token: String(parts[parts.count - 1]))
     }
-
-    public var description: String { "\(host):\(pid):\(token)" }
 
     /// True when this owner is a process on this host that no longer exists.
     public var isDeadLocalProcess: Bool {
