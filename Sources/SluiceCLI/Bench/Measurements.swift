@@ -62,6 +62,8 @@ enum Measurements {
 
     /// Per-thread CPU between two `cpuSecondsByThread` readings, in µs per job, as
     /// `writer=… http=… other=…` (the engine's writer thread, the curl I/O thread, the rest).
+    /// A Dispatch worker that exits between the readings drops out of `other`, which can then
+    /// read low; the named threads live as long as the engine.
     static func threadBreakdown(from start: [String: Double], to end: [String: Double], jobs: Int) -> String {
         var writer = 0.0, http = 0.0, other = 0.0
         for (name, seconds) in end {

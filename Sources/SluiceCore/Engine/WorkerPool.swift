@@ -71,6 +71,7 @@ final class WorkerPool: Sendable {
 
     /// How many more jobs the dispatcher may claim for this pool now. Asked once per writer
     /// cycle, which is also when the prefetch target follows the finishing rate (every 250 ms).
+    /// `now` is monotonic seconds (any origin but zero: `rateWindowStart` 0 means "not started").
     func freeCapacity(now: Double) -> Int {
         state.withLock { state in
             if prefetch.floor != prefetch.ceiling, now - state.rateWindowStart >= 0.25 {
@@ -85,7 +86,8 @@ final class WorkerPool: Sendable {
         }
     }
 
-    var freeCapacity: Int { freeCapacity(now: Date().timeIntervalSince1970) }
+    /// On the monotonic clock: a wall clock stepped back would freeze the rate window.
+    var freeCapacity: Int { freeCapacity(now: ProcessInfo.processInfo.systemUptime) }
 
     /// Jobs held beyond the running ones now.
     var currentPrefetch: Int { state.withLock { $0.prefetch } }

@@ -1,6 +1,6 @@
 /// The two lines of an execution's history that its own row already holds: `ExecutionSubmitted`
 /// (first, at `created_at`) and its end (last: `ExecutionSucceeded`, `ExecutionFailed` or
-/// `ExecutionTimedOut`, at `finished_at`, with the error and cause). They are made when history
+/// `ExecutionTimedOut`, at `updated_at`, which the ending update set, with the error and cause). They are made when history
 /// is read rather than stored, which spares every execution two history rows, one of them
 /// written by the single writer in the middle of the queue's hot path.
 ///
@@ -15,12 +15,12 @@ enum LifecycleHistory {
     }
 
     /// The end line an execution's row implies, nil while it runs and for a cancel (stored).
-    static func endLine(status: ExecutionStatus, finishedAt: Double, error: String?, cause: String?) -> Line? {
+    static func endLine(status: ExecutionStatus, at: Double, error: String?, cause: String?) -> Line? {
         switch status {
-        case .succeeded: return Line(type: "ExecutionSucceeded", details: nil, at: finishedAt)
+        case .succeeded: return Line(type: "ExecutionSucceeded", details: nil, at: at)
         case .failed, .timedOut:
             return Line(type: status == .failed ? "ExecutionFailed" : "ExecutionTimedOut",
-                        details: JSONText.object(["error": .string(error ?? ""), "cause": .string(cause ?? "")]), at: finishedAt)
+                        details: JSONText.object(["error": .string(error ?? ""), "cause": .string(cause ?? "")]), at: at)
         case .pending, .running, .cancelled: return nil
         }
     }

@@ -291,13 +291,15 @@ public final class SQLiteStore: Store {
 
     /// Stored lines with the submitted and end lines made from the row (`LifecycleHistory`).
     public func history(uid: String) throws -> [HistoryEvent] {
-        try database.read { db in
-            let execution = try db.statement("SELECT id, created_at, status, finished_at, error, cause FROM executions WHERE uid = ?")
+        try database.read { db in try db.readTransaction {
+            // The end line is at updated_at, which the ending update sets to the writer's time, as
+            // it does for the stored lines before it (finished_at is when the body ended: earlier).
+            let execution = try db.statement("SELECT id, created_at, status, updated_at, error, cause FROM executions WHERE uid = ?")
             execution.bind(1, uid)
             guard try execution.step() else { return [] }
             let id = execution.int64(0), createdAt = execution.double(1)
             let status = ExecutionStatus(rawValue: execution.text(2) ?? "") ?? .pending
-            let end = LifecycleHistory.endLine(status: status, finishedAt: execution.optionalDouble(3) ?? createdAt,
+            let end = LifecycleHistory.endLine(status: status, at: execution.optionalDouble(3) ?? createdAt,
                                                error: execution.text(4), cause: execution.text(5))
             let statement = try db.statement("SELECT at, type, step, attempt, details FROM history WHERE execution_id = ? ORDER BY id")
             statement.bind(1, id)
@@ -307,7 +309,7 @@ public final class SQLiteStore: Store {
                                            attempt: statement.isNull(3) ? nil : statement.int(3), details: statement.text(4)))
             }
             return LifecycleHistory.events(createdAt: createdAt, stored: stored, end: end)
-        }
+        } }
     }
 
     /// How many history events an execution has (cheap change detection for live streams).
@@ -323,7 +325,9 @@ public final class SQLiteStore: Store {
     }
 
     public func statusCounts() throws -> [ExecutionStatus: Int] {
-        try database.read { db in
+        // One snapshot for both queries: an execution submitted and claimed between them would
+        // otherwise count as leased without having counted as pending.
+        try database.read { db in try db.readTransaction {
             let statement = try db.statement("SELECT status, COUNT(*) FROM executions GROUP BY status")
             var counts: [ExecutionStatus: Int] = [:]
             while try statement.step() {
@@ -341,7 +345,7 @@ public final class SQLiteStore: Store {
                 if counts[.pending] == 0 { counts[.pending] = nil }
             }
             return counts
-        }
+        } }
     }
 
     /// Whether any execution is unfinished (pending or running): the first entry of a range of

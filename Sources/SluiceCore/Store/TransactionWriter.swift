@@ -78,7 +78,7 @@ struct TransactionWriter {
 
     mutating func resume(uid: String, from step: String?) throws -> ResumeResult? {
         let load = try db.prepared("""
-            SELECT id, definition_id, state, status, queue, namespace, finished_at, error, cause FROM executions WHERE uid = ?
+            SELECT id, definition_id, state, status, queue, namespace, updated_at, error, cause FROM executions WHERE uid = ?
             """)
         load.bind(1, uid)
         guard try load.step() else { return nil }
@@ -103,7 +103,7 @@ struct TransactionWriter {
         guard try update.run() == 1 else { return .notResumable(status) }
         // The end this resume undoes was a line made from the row, which the update just
         // cleared: it becomes a stored line, so history still shows the run that failed.
-        if let end = LifecycleHistory.endLine(status: status, finishedAt: ended.at, error: ended.error, cause: ended.cause) {
+        if let end = LifecycleHistory.endLine(status: status, at: ended.at, error: ended.error, cause: ended.cause) {
             try appendHistory(id, end.type, step: nil, attempt: nil, details: end.details, at: end.at)
         }
         try appendHistory(id, "ExecutionResumed", step: step, attempt: nil, details: nil)
@@ -529,6 +529,7 @@ struct TransactionWriter {
         }
         for (executionID, step, attempt) in events {
             try appendHistory(executionID, "TaskLeaseLost", step: step, attempt: attempt, details: nil)
+            try keepRunning(executionID)
             rescued += 1
         }
         if rescued > 0 { createdReady = true }
@@ -556,8 +557,19 @@ struct TransactionWriter {
             while try rest.step() { events.append((rest.int64(0), rest.text(1), rest.int(2))) }
             for (executionID, step, attempt) in events {
                 try appendHistory(executionID, "TaskReleased", step: step, attempt: attempt, details: nil)
+                try keepRunning(executionID)
             }
         }
+    }
+
+    /// An execution whose body started and whose job went back to the queue (lease lost, or
+    /// released by a shutdown while running) stays `running`: it read as running while the job
+    /// was leased (`SQLiteStore.effectiveStatus`), and a status does not go back to pending.
+    private func keepRunning(_ executionID: Int64) throws {
+        let statement = try db.prepared("UPDATE executions SET status = 'running', updated_at = ? WHERE id = ? AND status = 'pending'")
+        statement.bind(1, now)
+        statement.bind(2, executionID)
+        try statement.run()
     }
 
     func heartbeat(_ beat: Heartbeat, owner: LeaseOwner) throws {
