@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import SluiceHTTP
 @testable import SluiceCore
 
 /// The engine in-process on a real file: drain, concurrency limits, wake-ups, shutdown.
@@ -122,5 +123,45 @@ final class ConcurrencyGauge: TaskExecutor {
             state.withLock { $0.current -= 1 }
             completion(TaskOutcome(job: job, result: .succeeded(output: "{}"), startedAt: started, finishedAt: now()))
         }
+    }
+}
+
+@Suite struct WriterPriorityTests {
+    /// Nice values of this process's threads named `name` (tests run side by side, so several
+    /// engines' writers may be alive at once).
+    func nices(ofThreadsNamed name: String) -> [Int] {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+        return tasks.compactMap { task in
+            guard (try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8))?
+                    .trimmingCharacters(in: .whitespacesAndNewlines) == name,
+                  let stat = try? String(contentsOfFile: "/proc/self/task/\(task)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return nil }
+            // Nice is field 19 of stat: the 17th after the name's closing parenthesis.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 16 ? Int(fields[16]) : nil
+        }
+    }
+
+    @Test func theWriterThreadRunsAtTheConfiguredNice() throws {
+        let file = TestDatabase()
+        let engine = Engine(store: try file.store(), configuration: EngineConfiguration(role: "niced", pools: [], writerNice: 7))
+        engine.start()
+        defer { engine.shutdown(grace: 1) }
+        #expect(eventually { nices(ofThreadsNamed: ThreadNames.writer).contains(7) })
+    }
+
+    @Test func aThreadLowersItsOwnPriorityOnly() throws {
+        let result = Mutex<(own: Int?, caller: Int?)>((nil, nil))
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            ThreadNames.nameCurrentThread("sl-test-nice")
+            result.withLock { $0.own = ThreadPriority.setCurrentThreadNice(5) ? 5 : nil }
+            done.wait()   // stay alive while the test reads /proc
+        }
+        thread.start()
+        #expect(eventually { nices(ofThreadsNamed: "sl-test-nice") == [5] })
+        #expect(result.withLock { $0.own } == 5)
+        #expect(getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0) == 0, "the process (its main thread) is unchanged")
+        done.signal()
     }
 }

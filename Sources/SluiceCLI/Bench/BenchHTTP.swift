@@ -31,6 +31,7 @@ struct BenchHTTP: ParsableCommand {
     @Option(help: "full or normal.") var sync: SyncModeArgument = .full
     @Flag(help: "Measure the HTTP client alone (for profiling it).") var clientOnly = false
     @Option(help: "chain (built-in), tasklist (a Mender task list) or asl (a States Language machine).") var workflow: Workflow = .chain
+    @Option(help: "Nice value of the engine's writer thread (as serve's --writer-nice).") var writerNice: Int32 = 0
 
     func run() throws {
         var target = url
@@ -81,7 +82,8 @@ struct BenchHTTP: ParsableCommand {
             submitted += count
         }
         let engine = Engine(store: store, configuration: EngineConfiguration(
-            role: "bench", pools: [.init(queue: "default", concurrency: concurrency)], executors: .standard(httpClient: client)))
+            role: "bench", pools: [.init(queue: "default", concurrency: concurrency)], executors: .standard(httpClient: client),
+            writerNice: writerNice))
         let started = Date().timeIntervalSince1970
         let startCPU = Measurements.cpuSeconds()
         let startThreads = Measurements.cpuSecondsByThread()
@@ -100,7 +102,7 @@ struct BenchHTTP: ParsableCommand {
         let commits = engine.cycleCount
         engine.shutdown(grace: 2)
         print([
-            "jobs=\(jobs)", "concurrency=\(concurrency)", "url=\(target)", "workflow=\(workflow.rawValue)",
+            "jobs=\(jobs)", "concurrency=\(concurrency)", "url=\(target)", "workflow=\(workflow.rawValue)", "writer_nice=\(writerNice)",
             "jobs_per_s=\(Int(Double(jobs) / max(span.1 - span.0, 1e-9)))",
             "total_s=\(Measurements.format(wall, 3))",
             "failed=\(failed)",

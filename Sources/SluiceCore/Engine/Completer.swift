@@ -75,6 +75,7 @@ final class Completer: @unchecked Sendable {
     func start() {
         let thread = Thread { [self] in
             ThreadNames.nameCurrentThread(ThreadNames.writer)
+            if configuration.writerNice != 0 { ThreadPriority.setCurrentThreadNice(configuration.writerNice) }
             loop()
         }
         thread.name = ThreadNames.writer
