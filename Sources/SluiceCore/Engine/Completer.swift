@@ -189,6 +189,11 @@ final class Completer: @unchecked Sendable {
             }
             do {
                 try cycle(outcomes: taken, submits: takenSubmits, mayClaim: mayClaim)
+                // Let the threads this commit released run first (the pools' bodies, curl's I/O
+                // thread, an HTTP target on this host): the next cycle only gains from waiting,
+                // as it then commits more at once. bench http +4% (6 of 7 interleaved pairs),
+                // bench queue drain 19,100 → 23,200/s; pickup latency unchanged.
+                sched_yield()
             } catch {
                 for submit in takenSubmits { submit.done(.failure(error)) }
                 // The transaction rolled back: outcomes go back to the inbox and are retried.
