@@ -56,6 +56,8 @@ import Testing
         let receipt = try store.submit([Submission(definition: "noop")], now: now())[0]
         let job = try #require(try store.claim(limit: 1, owner: owner).first)
         #expect(try store.execution(uid: receipt.uid)?.status == .running)
+        // A resume refused while it runs names the status clients see, not the stored pending.
+        #expect(try store.resume(uid: receipt.uid, from: nil, now: now()) == .notResumable(.running))
         let result = try store.commit([succeeded(job, output: "{\"x\":1}")], owner: owner)
         #expect(result.staleOutcomes == 0)
         let record = try #require(try store.execution(uid: receipt.uid))

@@ -88,7 +88,15 @@ struct TransactionWriter {
         let namespace = load.text(5)
         let ended = (at: load.optionalDouble(6) ?? now, error: load.text(7), cause: load.text(8))
         load.reset()
-        guard status == .failed || status == .cancelled || status == .timedOut else { return .notResumable(status) }
+        guard status == .failed || status == .cancelled || status == .timedOut else {
+            // Answer with the status clients see: stored pending with a leased job is running.
+            let leased = try db.prepared("SELECT EXISTS (SELECT 1 FROM jobs WHERE execution_id = ? AND state = 'running')")
+            leased.bind(1, id)
+            let hasLeasedJob = try leased.step() && leased.int(0) == 1
+            let running = status == .pending && hasLeasedJob
+            leased.reset()
+            return .notResumable(running ? .running : status)
+        }
         let decision: ProgramDecision
         do { decision = try program(definitionID).restart(state: state, from: step) } catch let error as ProgramError {
             return .refused(error.message)
