@@ -1,8 +1,9 @@
 /// The two lines of an execution's history that its own row already holds: `ExecutionSubmitted`
 /// (first, at `created_at`) and its end (last: `ExecutionSucceeded`, `ExecutionFailed` or
-/// `ExecutionTimedOut`, at `updated_at`, which the ending update set, with the error and cause). They are made when history
-/// is read rather than stored, which spares every execution two history rows, one of them
-/// written by the single writer in the middle of the queue's hot path.
+/// `ExecutionTimedOut`, at `updated_at`, which the ending update set, with the error and
+/// cause). They are made when history is read rather than stored, which spares every
+/// execution two history rows, one of them written by the single writer in the middle of the
+/// queue's hot path.
 ///
 /// Stored lines stay stored: every task line, state line and retry, `ExecutionCancelled` (with
 /// its reason), and an end that a resume undid (the resume stores it before

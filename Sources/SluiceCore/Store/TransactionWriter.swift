@@ -89,13 +89,12 @@ struct TransactionWriter {
         let ended = (at: load.optionalDouble(6) ?? now, error: load.text(7), cause: load.text(8))
         load.reset()
         guard status == .failed || status == .cancelled || status == .timedOut else {
-            // Answer with the status clients see: stored pending with a leased job is running.
-            let leased = try db.prepared("SELECT EXISTS (SELECT 1 FROM jobs WHERE execution_id = ? AND state = 'running')")
-            leased.bind(1, id)
-            let hasLeasedJob = try leased.step() && leased.int(0) == 1
-            let running = status == .pending && hasLeasedJob
-            leased.reset()
-            return .notResumable(running ? .running : status)
+            guard status == .pending else { return .notResumable(status) }
+            // Answer with the status clients see (a stored pending with a leased job is running).
+            let seen = try db.statement("SELECT \(SQLiteStore.effectiveStatus) FROM executions e WHERE e.id = ?")
+            seen.bind(1, id)
+            defer { seen.reset() }
+            return .notResumable(try seen.step() ? ExecutionStatus(rawValue: seen.text(0) ?? "") ?? status : status)
         }
         let decision: ProgramDecision
         do { decision = try program(definitionID).restart(state: state, from: step) } catch let error as ProgramError {

@@ -63,7 +63,9 @@ public enum JSONText {
             } else {
                 appendQuoted(String(decoding: bytes, as: UTF8.self), to: &out)
             }
-        case .number: out.append(contentsOf: render(value).utf8)
+        case let .number(number):
+            let text = number.isFinite ? (number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)) : "null"
+            out.append(contentsOf: text.utf8)
         }
     }
 
@@ -101,14 +103,14 @@ public enum JSONText {
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
+    /// Digits written into a stack buffer, last first: integers go into every task result.
     private static func appendInteger(_ number: Int, to out: inout [UInt8]) {
         if number < 0 {
             guard number != .min else { return out.append(contentsOf: String(number).utf8) }
             out.append(UInt8(ascii: "-"))
         }
         var magnitude = number.magnitude
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)   // 24 bytes: room for 20 digits
         var count = 0
         withUnsafeMutableBytes(of: &digits) { buffer in
             repeat {
@@ -120,20 +122,11 @@ public enum JSONText {
         }
     }
 
+    /// One value as JSON text, through the same writer as `object`.
     public static func render(_ value: Value) -> String {
-        switch value {
-        case let .string(s): return quote(s)
-        case let .number(d): return d.isFinite ? (d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d)) : "null"
-        case let .int(i): return String(i)
-        case let .bool(b): return b ? "true" : "false"
-        case .null: return "null"
-        case let .raw(text): return text
-        case let .time(seconds): return time(seconds)
-        case .utf8:
-            var out: [UInt8] = []
-            append(value, to: &out)
-            return String(decoding: out, as: UTF8.self)
-        }
+        var out: [UInt8] = []
+        append(value, to: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Unix seconds as `S.ffffff`, digits written straight into the buffer: every task
