@@ -6,7 +6,7 @@ APT_PACKAGES := libsqlite3-dev libcurl4-openssl-dev pkg-config
 DB ?= sluice.sqlite
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build run test bench clean
+.PHONY: deps build run test bench floors clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -30,6 +30,10 @@ test: deps
 bench: build
 	.build/release/sluice bench queue --jobs 20000 --concurrency 8
 	.build/release/sluice bench claim
+
+# libcurl and SQLite alone (bench/floors), next to wrk: the floor under `sluice bench http`.
+floors: deps
+	bash bench/floors/run.sh $(URL)
 
 clean:
 	rm -rf .build
