@@ -74,7 +74,7 @@ let package = Package(
         .testTarget(name: "SluiceStatesTests", dependencies: ["SluiceStates"]),
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore", "SluiceSQLite", "SluiceHTTP", "SluiceStates", "CCurl", "CurlShim"]),
         .testTarget(name: "SluiceAPITests", dependencies: [
-            "SluiceAPI", "SluiceCore",
+            "SluiceAPI", "SluiceCore", "SluiceStates",
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),

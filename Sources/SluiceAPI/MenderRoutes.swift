@@ -79,7 +79,7 @@ struct MenderRoutes {
     }
 
     /// A job in Mender's shape: input parameters as name/value strings, status
-    /// pending/processing/done/failure, and each task's last result.
+    /// pending/processing/done/failed (Mender's `StatusToString`), and each task's last result.
     func job(_ id: String, name: String?) throws -> Response {
         guard let record = try engine.store.execution(uid: id), name == nil || record.definition == name else {
             return Self.error(.notFound, "not found")
@@ -93,12 +93,14 @@ struct MenderRoutes {
         case .pending: status = "pending"
         case .running: status = "processing"
         case .succeeded: status = "done"
-        case .failed, .cancelled, .timedOut: status = "failure"
+        case .failed, .cancelled, .timedOut: status = "failed"
         }
         var results: [(String, String)] = []
+        let types = try taskTypes(record.definition, version: record.version)
         for event in try engine.store.history(uid: id) where event.type == "TaskSucceeded" || event.type == "TaskFailed" {
             guard let step = event.step else { continue }
-            let result = Self.taskResult(step: step, success: event.type == "TaskSucceeded", details: event.details.flatMap { SluiceStates.JSON(parsing: $0) })
+            let result = Self.taskResult(step: step, type: types[step], success: event.type == "TaskSucceeded",
+                                         details: event.details.flatMap { SluiceStates.JSON(parsing: $0) })
             results.removeAll { $0.0 == step }
             results.append((step, result))
         }
@@ -110,19 +112,39 @@ struct MenderRoutes {
         ]))
     }
 
-    static func taskResult(step: String, success: Bool, details: SluiceStates.JSON?) -> String {
-        if let request = details?["request"] {
+    /// Each task's `type` by name, from the definition's source (JSON, or YAML from a folder).
+    func taskTypes(_ name: String, version: Int) throws -> [String: String] {
+        guard let source = try engine.store.definition(name: name, version: version)?.source,
+              let document = Self.parsedSource(source, name: name) else { return [:] }
+        var types: [String: String] = [:]
+        guard case let .array(tasks)? = document["tasks"] else { return [:] }
+        for task in tasks {
+            if case let .string(taskName)? = task["name"], case let .string(type)? = task["type"] { types[taskName] = type }
+        }
+        return types
+    }
+
+    static func parsedSource(_ source: String, name: String) -> SluiceStates.JSON? {
+        SluiceStates.JSON(parsing: source) ?? (try? Document.parse(source, file: name, yaml: true)).map { SluiceStates.JSON(foundation: $0) }
+    }
+
+    /// A task's result in Mender's shape. `type` is the task's, from its definition: a task
+    /// that failed before it sent anything (commands off, say) still shows as what it is.
+    static func taskResult(step: String, type: String? = nil, success: Bool, details: SluiceStates.JSON?) -> String {
+        if details?["request"] != nil || (type == "http" && details?["command"] == nil) {
+            let request = details?["request"]
             var headers: [String] = []
-            if case let .object(pairs)? = request["headers"] { headers = pairs.map { "\($0.0): \($0.1.plainText)" } }
+            if case let .object(pairs)? = request?["headers"] { headers = pairs.map { "\($0.0): \($0.1.plainText)" } }
             return JSONText.object([
                 "name": .string(step), "type": .string("http"), "success": .bool(success),
-                "httpRequest": .raw(JSONText.object(["uri": .string(request["url"]?.plainText ?? ""), "method": .string(request["method"]?.plainText ?? ""),
-                                                      "body": .string(""), "headers": .raw(SluiceStates.JSON.array(headers.map(SluiceStates.JSON.string)).description)])),
+                "httpRequest": .raw(JSONText.object(["uri": .string(request?["url"]?.plainText ?? ""), "method": .string(request?["method"]?.plainText ?? ""),
+                                                      "body": .string(request?["body"]?.plainText ?? ""), "headers": .raw(SluiceStates.JSON.array(headers.map(SluiceStates.JSON.string)).description)])),
                 "httpResponse": .raw(JSONText.object(["statusCode": .int(Int(details?["status"]?.plainText ?? "0") ?? 0),
                                                        "body": .string(details?["body"]?.plainText ?? details?["error"]?.plainText ?? "")])),
             ])
         }
-        if let command = details?["command"] {
+        if details?["command"] != nil || type == "cli" {
+            let command = details?["command"] ?? .array([])
             return JSONText.object([
                 "name": .string(step), "type": .string("cli"), "success": .bool(success),
                 "cli": .raw(JSONText.object(["command": .raw(command.description), "output": .string(details?["stdout"]?.plainText ?? ""),
@@ -130,12 +152,13 @@ struct MenderRoutes {
                                              "exitCode": .int(Int(details?["exitCode"]?.plainText ?? "0") ?? 0)])),
             ])
         }
-        return JSONText.object(["name": .string(step), "type": .string("noop"), "success": .bool(success)])
+        return JSONText.object(["name": .string(step), "type": .string(type ?? "noop"), "success": .bool(success)])
     }
 
     func workflows() throws -> Response {
         let items = try engine.store.definitions().filter { $0.dialect == "tasklist" }.map { record in
-            SluiceStates.JSON(parsing: record.source)?.description ?? JSONText.object(["name": .string(record.name), "version": .int(record.version)])
+            // The source is kept as written: JSON, or YAML from a definitions folder.
+            Self.parsedSource(record.source, name: record.name)?.description ?? JSONText.object(["name": .string(record.name), "version": .int(record.version)])
         }
         return JSONResponse.make(body: "[" + items.joined(separator: ",") + "]")
     }

@@ -74,6 +74,10 @@ final class EasyHandle {
         guard Self.isHTTP(request.url) else {
             return .invalidRequest("only http and https URLs are supported: \(request.url)")
         }
+        // A CR or LF would end the header line and let a value (an input, say) add headers of its own.
+        for header in request.headers where Self.breaksLine(header.name) || Self.breaksLine(header.value) || header.name.isEmpty {
+            return .invalidRequest("header \(header.name.debugDescription): a name must not be empty, and neither name nor value may hold CR, LF or NUL")
+        }
         if customized {
             curl_easy_reset(curl)
             applySharedOptions()
@@ -192,6 +196,11 @@ final class EasyHandle {
         var next = utf8.next()
         if next.map({ $0 | 0x20 }) == UInt8(ascii: "s") { next = utf8.next() }
         return next == UInt8(ascii: ":") && utf8.next() == UInt8(ascii: "/") && utf8.next() == UInt8(ascii: "/")
+    }
+
+    /// True when `text` holds a CR, LF or NUL byte.
+    static func breaksLine(_ text: String) -> Bool {
+        text.utf8.contains { $0 == 0x0D || $0 == 0x0A || $0 == 0 }
     }
 
     /// ASCII case-insensitive equality; `lowercase` must already be lower case.

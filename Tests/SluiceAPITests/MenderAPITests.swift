@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 import SluiceCore
+import SluiceStates
+@testable import SluiceAPI
+
+private typealias StatesJSON = SluiceStates.JSON
 
 /// Mender workflows' routes, as its clients call them.
 @Suite struct MenderAPITests {
@@ -56,5 +60,47 @@ import SluiceCore
         #expect(invalid.status == 400)
         #expect((invalid.json["error"] as? String)?.contains("/tasks/0/type") == true)
         await server.stop()
+    }
+
+    @Test func aFailedJobReadsFailedAndYAMLDefinitionsListWithTheirTasks() async throws {
+        let server = try await APITestServer.start()
+        // Command tasks are off in this server: the task fails, and so does the job.
+        let yaml = """
+            name: run_tool
+            inputParameters: [device_id]
+            tasks:
+              - name: tool
+                type: cli
+                cli:
+                  command: [echo, "${workflow.input.device_id}"]
+            """
+        let value = try Document.parse(yaml, file: "run_tool.yaml", yaml: true)
+        try server.store.register(definition: DefinitionCompiler.compile(text: yaml, value: value, file: "run_tool.yaml"), now: Date().timeIntervalSince1970)
+        let listed = try await server.request("GET", "/api/v1/metadata/workflows")
+        let definitions = try JSONSerialization.jsonObject(with: listed.body) as? [[String: Any]]
+        let tasks = definitions?.first { $0["name"] as? String == "run_tool" }?["tasks"] as? [[String: Any]]
+        #expect(tasks?.first?["name"] as? String == "tool")   // the YAML source, as JSON
+
+        let started = try await server.request("POST", "/api/v1/workflow/run_tool", body: #"{"device_id": "d1"}"#)
+        let id = try #require(started.json["id"] as? String)
+        var job: [String: Any] = [:]
+        for _ in 0..<200 {
+            job = try await server.request("GET", "/api/v1/jobs/\(id)").json
+            if job["status"] as? String != "pending" && job["status"] as? String != "processing" { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(job["status"] as? String == "failed")   // Mender's StatusToString
+        let result = (job["results"] as? [[String: Any]])?.first
+        #expect(result?["success"] as? Bool == false)
+        #expect(result?["type"] as? String == "cli")
+        await server.stop()
+    }
+
+    @Test func anHTTPTaskResultKeepsTheRequestBodySent() throws {
+        let details = StatesJSON(parsing: #"{"request": {"method": "POST", "url": "http://h/x", "headers": {"content-type": "application/json"}, "bodyBytes": 9, "body": "{\"a\":\"b\"}"}, "status": 201, "body": "ok"}"#)
+        let result = try #require(StatesJSON(parsing: MenderRoutes.taskResult(step: "call", success: true, details: details)))
+        #expect(result["httpRequest"]?["body"] == .string(#"{"a":"b"}"#))
+        #expect(result["httpRequest"]?["headers"] == .array([.string("content-type: application/json")]))
+        #expect(result["httpResponse"]?["statusCode"] == .int(201))
     }
 }

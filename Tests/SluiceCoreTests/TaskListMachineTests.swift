@@ -72,22 +72,26 @@ import SluiceStates
     @Test func aMissingValueRefusesTheSubmitAtTheFirstTaskAndFailsALaterOne() throws {
         let server = try TestHTTPServer()
         defer { server.stop() }
-        let harness = try TaskListTests.Harness("""
-            {"name": "gaps", "optionalParameters": ["first", "second"], "tasks": [
-               {"name": "one", "type": "http", "http": {"uri": "\(server.baseURL)/ok?v=${workflow.input.first}", "method": "GET"}},
-               {"name": "two", "type": "http", "http": {"uri": "\(server.baseURL)/ok?v=${workflow.input.second}", "method": "GET"}}]}
-            """)
+        // An allowlisted variable that is not set has no value (a declared optional input would render "").
+        let first = try TaskListTests.Harness("""
+            {"name": "gaps", "tasks": [{"name": "one", "type": "http", "http": {"uri": "\(server.baseURL)/ok?v=${env.SLUICE_TEST_UNSET_VARIABLE}"}}]}
+            """, environment: ["SLUICE_TEST_UNSET_VARIABLE"])
         #expect {
-            _ = try harness.start("gaps", "{}")
+            _ = try first.start("gaps", "{}")
         } throws: { error in
-            "\(error)".contains("task one: ${workflow.input.first}: no value")
+            "\(error)".contains("task one: ${env.SLUICE_TEST_UNSET_VARIABLE}: no value")
         }
-        #expect(try harness.store.statusCounts().isEmpty)   // nothing stored
-        let later = try harness.finish(try harness.start("gaps", #"{"first": "x"}"#))
-        #expect(later.status == .failed)
-        #expect(later.error == "States.Runtime")
-        #expect(later.cause?.contains("task two: ${workflow.input.second}: no value") == true)
-        #expect(server.requests.map(\.path) == ["/ok?v=x"])
+        #expect(try first.store.statusCounts().isEmpty)   // nothing stored
+        let later = try TaskListTests.Harness("""
+            {"name": "gaps", "tasks": [
+               {"name": "one", "type": "http", "http": {"uri": "\(server.baseURL)/json"}},
+               {"name": "two", "type": "http", "http": {"uri": "\(server.baseURL)/ok?v=${one.json.missing}"}}]}
+            """)
+        let record = try later.finish(try later.start("gaps", "{}"))
+        #expect(record.status == .failed)
+        #expect(record.error == "States.Runtime")
+        #expect(record.cause?.contains("task two: ${one.json.missing}: no value") == true)
+        #expect(server.requests.map(\.path) == ["/json"])
     }
 
     @Test func aDefinitionStoredBeforeCompilationStillRuns() throws {

@@ -16,7 +16,7 @@ struct BenchHTTP: ParsableCommand {
     enum Workflow: String, ExpressibleByArgument, CaseIterable {
         /// The built-in one-task chain: the queue and the executor, nothing more.
         case chain
-        /// A one-task task list, `uri: ${workflow.input.url}`.
+        /// A one-task task list, `uri: ${encoding=plain;workflow.input.url}` (the whole URL is an input).
         case tasklist
         /// A one-Task States Language machine, `"Resource": "http"`, the input as its parameters.
         case asl
@@ -67,7 +67,7 @@ struct BenchHTTP: ParsableCommand {
             input = "{\"url\":\"\(target)\",\"method\":\"GET\",\"timeoutMs\":30000}"
         case .tasklist:
             definition = "bench_http_tasklist"
-            try store.register(definition: try BenchDefinitions.taskList(name: definition, type: "http", block: #"{"uri": "${workflow.input.url}", "method": "GET"}"#,
+            try store.register(definition: try BenchDefinitions.taskList(name: definition, type: "http", block: #"{"uri": "${encoding=plain;workflow.input.url}", "method": "GET"}"#,
                                                                           inputs: ["url"]), now: Date().timeIntervalSince1970)
             input = "{\"url\":\"\(target)\"}"
         case .asl:

@@ -71,9 +71,12 @@ public struct TaskRequest: Sendable {
     public var runAt: Double?
     /// How long a claim of this job lasts without a heartbeat (activities' HeartbeatSeconds).
     public var leaseSeconds: Double?
+    /// The `${secrets.NAME}` names the definition itself wrote for this task: the only ones
+    /// its executor resolves (`SecretScope`). The store seals them into the payload.
+    public var secretNames: [String]
 
     public init(step: String, taskType: String, payload: String, maxAttempts: Int, queue: String? = nil, runAt: Double? = nil,
-                leaseSeconds: Double? = nil) {
+                leaseSeconds: Double? = nil, secretNames: [String] = []) {
         self.step = step
         self.taskType = taskType
         self.payload = payload
@@ -81,6 +84,7 @@ public struct TaskRequest: Sendable {
         self.queue = queue
         self.runAt = runAt
         self.leaseSeconds = leaseSeconds
+        self.secretNames = secretNames
     }
 }
 

@@ -15,11 +15,21 @@ public struct StatesProgram: WorkflowProgram {
     public let interpreter: Interpreter
     public let name: String
     public let dialect: (any StatesDialect)?
+    /// Per Task state, the secrets its own Parameters name (see `SecretScope`).
+    let secretNames: [String: [String]]
 
     public init(machine: StateMachine, name: String, dialect: (any StatesDialect)? = nil) {
         interpreter = Interpreter(machine: machine)
         self.name = name
         self.dialect = dialect
+        var names: [String: [String]] = [:]
+        for (state, body) in machine.raw["States"]?.objectPairs ?? [] {
+            if let parameters = body["Parameters"] {
+                let found = SecretScope.names(inParameters: parameters)
+                if !found.isEmpty { names[state] = found }
+            }
+        }
+        secretNames = names
     }
 
     /// A Task state that could not be prepared; `memory` is where the execution stopped.
@@ -258,8 +268,11 @@ public struct StatesProgram: WorkflowProgram {
             let memory = Memory(phase: "task", state: call.state, raw: call.raw, attempts: [], input: input)
             switch dialect?.plan(call) ?? StatesResources.plan(for: call) {
             case let .job(type, payload, queue, lease):
+                // Only the executors that resolve secrets get the names (an activity's worker never does).
+                let secrets = type == "http" || type == "cli" ? secretNames[call.state] ?? [] : []
                 return ProgramDecision(state: memory.text, effects: [.scheduleTask(TaskRequest(step: call.state, taskType: type, payload: payload,
-                                                                                               maxAttempts: 1_000, queue: queue, leaseSeconds: lease))])
+                                                                                               maxAttempts: 1_000, queue: queue, leaseSeconds: lease,
+                                                                                               secretNames: secrets))])
             case let .skip(reason):
                 return try decide(interpreter, interpreter.skipTask(state: call.state, raw: call.raw, context: context(input), reason: reason),
                                   input: input, now: now, current: current)

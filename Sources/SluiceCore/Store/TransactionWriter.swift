@@ -315,7 +315,8 @@ struct TransactionWriter {
         insert.bind(6, due ? JobState.ready.rawValue : JobState.scheduled.rawValue)
         insert.bind(7, task.step)
         insert.bind(8, task.taskType)
-        insert.bind(9, task.payload)
+        // Whatever the payload's data says, it allows only the secrets the definition named.
+        insert.bind(9, SecretScope.seal(task.payload, names: task.secretNames))
         insert.bind(10, task.maxAttempts)
         insert.bind(11, context.createdAt)
         insert.bind(12, task.leaseSeconds)

@@ -60,7 +60,8 @@ extension ProgramCatalog {
                 return items.compactMap { if case let .string(text) = $0 { return text } else { return nil } }
             }
             return StatesProgram(machine: machine, name: "", dialect: TaskListDialect(inputParameters: strings("inputParameters"), taskNames: strings("tasks"),
-                                                                                environment: environment, machine: machineJSON))
+                                                                                environment: environment, machine: machineJSON,
+                                                                                optionalParameters: strings("optionalParameters")))
         }
     }
 }

@@ -22,9 +22,10 @@ public enum TaskListCompiler {
     /// A Retry-After or backoff never waits longer than this between attempts.
     public static let maxRetryDelaySeconds = 300.0
 
-    /// The stored compiled form: `{"inputParameters": […], "tasks": [names in order], "machine": {…}}`.
+    /// The stored compiled form: `{"inputParameters": […], "optionalParameters": […], "tasks": [names in order], "machine": {…}}`.
     public static func compile(_ workflow: TaskListWorkflow) -> JSON {
         .object([("inputParameters", .array(workflow.inputParameters.map(JSON.string))),
+                 ("optionalParameters", .array(workflow.optionalParameters.map(JSON.string))),
                  ("tasks", .array(workflow.tasks.map { .string($0.name) })),
                  ("machine", machine(for: workflow))])
     }

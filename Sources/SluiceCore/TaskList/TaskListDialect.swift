@@ -8,6 +8,8 @@ import SluiceStates
 /// skipped) — and each job's output reduced to what later templates read.
 public struct TaskListDialect: StatesDialect {
     public let inputParameters: [String]
+    /// Declared optional inputs: one left out renders as "" where a template names it.
+    public let optionalParameters: Set<String>
     public let taskNames: [String]
     /// Allowlisted environment variables, read once when the definition is loaded.
     public let environment: [String: String]
@@ -16,8 +18,10 @@ public struct TaskListDialect: StatesDialect {
     let parsedTemplates: [String: JSON]
 
     /// `machine`: the compiled machine, whose templates are parsed here once.
-    public init(inputParameters: [String], taskNames: [String], environment: [String: String], machine: JSON? = nil) {
+    public init(inputParameters: [String], taskNames: [String], environment: [String: String], machine: JSON? = nil,
+                optionalParameters: [String] = []) {
         self.inputParameters = inputParameters
+        self.optionalParameters = Set(optionalParameters)
         self.taskNames = taskNames
         self.environment = environment
         parsedTemplates = machine.map(Self.templates(in:)) ?? [:]
@@ -47,7 +51,8 @@ public struct TaskListDialect: StatesDialect {
         }
         let context = TemplateContext(input: Dictionary(call.raw["input"]?.objectPairs ?? [], uniquingKeysWith: { $1 }),
                                       environment: environment,
-                                      results: Dictionary(call.raw["results"]?.objectPairs ?? [], uniquingKeysWith: { $1 }))
+                                      results: Dictionary(call.raw["results"]?.objectPairs ?? [], uniquingKeysWith: { $1 }),
+                                      optionalInputs: optionalParameters)
         if case let .array(requirements)? = call.input["requires"] {
             for case let .string(requirement) in requirements where (try? Template.render(requirement, context))?.isEmpty ?? true {
                 return .skip(reason: "requires \(requirement): empty")
@@ -104,7 +109,7 @@ public struct TaskListDialect: StatesDialect {
         switch type {
         case "http":
             var pairs: [(String, JSON)] = []
-            pairs.append(("url", .string(try Template.render(block["uri"]?.plainText ?? "", context))))
+            pairs.append(("url", .string(try Template.render(block["uri"]?.plainText ?? "", context, inputEncoding: "url"))))
             pairs.append(("method", .string((block["method"]?.plainText ?? "GET").uppercased())))
             var headers: [(String, JSON)] = []
             for (name, value) in block["headers"]?.objectPairs ?? [] {
@@ -136,7 +141,8 @@ public struct TaskListDialect: StatesDialect {
             if case let .array(items)? = block["command"] {
                 for item in items { command.append(.string(try Template.render(item.plainText, context))) }
             }
-            let timeout = block["executionTimeOut"]?.number ?? 60
+            // Mender's rule: none, or 0 and below, is its longest, four hours.
+            let timeout = block["executionTimeOut"]?.number.flatMap { $0 > 0 ? $0 : nil } ?? 14_400
             return JSON.object([("command", .array(command)), ("timeoutSeconds", .double(timeout))]).description
         default:
             return try Template.renderJSON(block, context).description

@@ -55,6 +55,21 @@ public struct TaskListWorkflow: Sendable {
                 guard let http = try task.child("http") else { throw task.error("http", "required for an http task") }
                 try http.allowOnly(httpFields)
                 _ = try http.requiredString("uri")
+                if let method = try http.string("method"), method.isEmpty || !method.allSatisfy({ $0.isLetter && $0.isASCII }) {
+                    throw http.error("method", "expected an HTTP method such as GET or POST")
+                }
+                _ = try http.string("contentType")
+                for field in ["headers", "formdata"] {
+                    guard let object = try http.child(field) else { continue }
+                    for (name, value) in object.object where !(value is String) {
+                        throw object.error(name, "expected a string (a template is fine)")
+                    }
+                }
+                for field in ["connectionTimeOut", "readTimeOut"] {
+                    if let milliseconds = try http.double(field), !(milliseconds >= 0 && milliseconds <= 86_400_000) {
+                        throw http.error(field, "expected milliseconds from 0 to 86400000")
+                    }
+                }
                 let bodies = ["json", "body", "formdata"].filter { http.object[$0] != nil }
                 if bodies.count > 1 { throw http.error(bodies[1], "use only one of json, body, formdata") }
                 // `retryStatusCodes` (Sluice's): statuses retried besides 5xx and 429, e.g. a 409 that clears.
@@ -68,6 +83,9 @@ public struct TaskListWorkflow: Sendable {
                 guard let cli = try task.child("cli") else { throw task.error("cli", "required for a cli task") }
                 try cli.allowOnly(cliFields)
                 guard let command = try cli.strings("command"), !command.isEmpty else { throw cli.error("command", "required: the program and its arguments") }
+                if let seconds = try cli.double("executionTimeOut"), !(seconds >= 0 && seconds <= 86_400) {
+                    throw cli.error("executionTimeOut", "expected seconds from 0 to 86400 (0: the longest, as in Mender)")
+                }
                 block = JSON(foundation: cli.object)
             case "noop":
                 break
@@ -76,13 +94,21 @@ public struct TaskListWorkflow: Sendable {
             default:
                 throw task.error("type", "unknown task type '\(type)' (http, cli, noop, sleep)")
             }
-            let parsed = Task(name: taskName, type: type, retries: try task.int("retries") ?? 0,
-                              retryDelaySeconds: try task.double("retryDelaySeconds") ?? 1,
+            let retries = try task.int("retries") ?? 0
+            if retries < 0 || retries > 1_000 { throw task.error("retries", "expected 0 to 1000") }
+            let retryDelay = try task.double("retryDelaySeconds") ?? 1
+            if !(retryDelay >= 0 && retryDelay <= 86_400) { throw task.error("retryDelaySeconds", "expected seconds from 0 to 86400") }
+            let parsed = Task(name: taskName, type: type, retries: retries,
+                              retryDelaySeconds: retryDelay,
                               requires: try task.strings("requires") ?? [], block: block)
             // Templates may name only declared inputs (or carry a fallback) and earlier tasks.
             for (where_, text) in parsed.templateStrings() {
                 for expression in Template.expressions(in: text) {
-                    let (_, identifier, fallback) = Template.parse(expression)
+                    let (flag, identifier, fallback) = Template.parse(expression)
+                    if let flag, !["url", "html", "plain"].contains(flag) {
+                        throw Document.LoadError(file: file, location: "/tasks/\(index)\(where_)",
+                                                 message: "${\(expression)}: unknown encoding '\(flag)' (url, html or plain)")
+                    }
                     if identifier.hasPrefix("workflow.input.") {
                         let key = String(identifier.dropFirst("workflow.input.".count))
                         if fallback == nil && !inputs.contains(key) && !optional.contains(key) {

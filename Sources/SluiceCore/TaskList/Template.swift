@@ -14,11 +14,15 @@ public struct TemplateContext: Sendable {
     public var environment: [String: String]
     /// Earlier tasks' parsed JSON output (HTTP body or stdout), by task name.
     public var results: [String: JSON]
+    /// Inputs the definition declares optional: missing, they render as "" (Mender's way)
+    /// instead of failing the task as any other missing value does.
+    public var optionalInputs: Set<String>
 
-    public init(input: [String: JSON], environment: [String: String] = [:], results: [String: JSON] = [:]) {
+    public init(input: [String: JSON], environment: [String: String] = [:], results: [String: JSON] = [:], optionalInputs: Set<String> = []) {
         self.input = input
         self.environment = environment
         self.results = results
+        self.optionalInputs = optionalInputs
     }
 }
 
@@ -37,7 +41,9 @@ public enum Template {
     }
 
     /// Renders `text`; a missing value without fallback is an error naming the expression.
-    public static func render(_ text: String, _ context: TemplateContext) throws(TemplateError) -> String {
+    /// `inputEncoding`: how an input's value is inserted when the expression names no encoding
+    /// (`url` in an HTTP task's `uri`, as Mender does, so an input cannot change the URL's shape).
+    public static func render(_ text: String, _ context: TemplateContext, inputEncoding: String = "plain") throws(TemplateError) -> String {
         var out = ""
         var rest = text[...]
         while let start = rest.range(of: "${") {
@@ -47,7 +53,7 @@ public enum Template {
                 return out
             }
             let expression = String(rest[start.upperBound..<end])
-            out += try evaluate(expression, context).text
+            out += try evaluate(expression, context, inputEncoding: inputEncoding).text
             rest = rest[rest.index(after: end)...]
         }
         return out + rest
@@ -87,9 +93,10 @@ public enum Template {
     }
 
     /// Splits `flags;identifier|fallback`.
-    static func parse(_ expression: String) -> (encoding: String, identifier: String, fallback: String?) {
+    /// `encoding` is nil when the expression sets none.
+    static func parse(_ expression: String) -> (encoding: String?, identifier: String, fallback: String?) {
         var body = Substring(expression)
-        var encoding = "plain"
+        var encoding: String?
         if let semicolon = body.firstIndex(of: ";"), body[..<semicolon].contains("=") {
             for flag in body[..<semicolon].split(separator: ",") {
                 let parts = flag.split(separator: "=", maxSplits: 1)
@@ -105,15 +112,21 @@ public enum Template {
         return (encoding, String(body), fallback)
     }
 
-    private static func evaluate(_ expression: String, _ context: TemplateContext) throws(TemplateError) -> (value: JSON, text: String) {
-        let (encoding, identifier, fallback) = parse(expression)
+    private static func evaluate(_ expression: String, _ context: TemplateContext, inputEncoding: String = "plain") throws(TemplateError) -> (value: JSON, text: String) {
+        let (flag, identifier, fallback) = parse(expression)
+        // An input's value takes `inputEncoding` unless the expression says otherwise; a fallback,
+        // an environment variable or an earlier result is inserted plain (as Mender does).
+        var encoding = flag ?? "plain"
         if identifier.hasPrefix("secrets.") {
             // Left for the executor to resolve at the last moment, so no value is ever stored.
             return (.string("${\(identifier)}"), "${\(identifier)}")
         }
         var value: JSON?
         if identifier.hasPrefix("workflow.input.") {
-            value = context.input[String(identifier.dropFirst("workflow.input.".count))]
+            let key = String(identifier.dropFirst("workflow.input.".count))
+            value = context.input[key]
+            if flag == nil, let found = value, found != .null, found != .string("") { encoding = inputEncoding }
+            if value == nil || value == .string(""), fallback == nil, context.optionalInputs.contains(key) { return (.string(""), "") }
         } else if identifier.hasPrefix("env.") {
             value = context.environment[String(identifier.dropFirst(4))].map(JSON.string)
         } else if let range = identifier.range(of: ".json.") {
@@ -145,9 +158,11 @@ public enum Template {
         }
     }
 
+    /// Percent-encodes every byte but ASCII letters, digits and `-._~` (RFC 3986's unreserved
+    /// set), so the value is one path segment or query value whatever it holds.
     private static func encode(_ text: String, url: Bool) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+        text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? text
     }
+
+    private static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 }

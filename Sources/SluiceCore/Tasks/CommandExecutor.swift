@@ -3,7 +3,8 @@ import SluiceStates
 
 /// Runs `cli` tasks: `{"command": [program, args…], "timeoutSeconds": N}` — an argv, never a
 /// shell. Stdout and stderr are kept up to a cap (with a truncated flag), the exit code
-/// recorded; a child still running at its timeout is killed (SIGKILL).
+/// recorded; a child still running at its timeout is killed (SIGKILL), with every process it
+/// started in its group (`ChildProcess`).
 /// Off unless the server was started with `--allow-commands`.
 public struct CommandExecutor: TaskExecutor {
     public let allowed: Bool
@@ -44,89 +45,83 @@ public struct CommandExecutor: TaskExecutor {
 
     public func execute(_ job: ClaimedJob, completion: @escaping @Sendable (TaskOutcome) -> Void) {
         let started = Date().timeIntervalSince1970
+        var command: [String]?
         func fail(_ error: String, _ cause: String, retryable: Bool) {
+            // The command, when there is one, so a result shows what was refused (Mender's job shape reads it).
+            let record = command.map { JSONText.object(["command": .raw(SluiceStates.JSON.array($0.map(SluiceStates.JSON.string)).description),
+                                                        "error": .string(cause)]) }
             completion(TaskOutcome(job: job, result: .failed(error: error, cause: cause, retryable: retryable, retryAfter: nil),
-                                   startedAt: started, finishedAt: Date().timeIntervalSince1970))
-        }
-        guard allowed else {
-            return fail("Sluice.CommandsDisabled", "command tasks are off; start the server with --allow-commands", retryable: false)
+                                   startedAt: started, finishedAt: Date().timeIntervalSince1970, record: record))
         }
         guard let payload = SluiceStates.JSON(parsing: job.payload), case let .array(items)? = payload["command"], !items.isEmpty else {
             return fail("States.Runtime", "cli task needs a non-empty command list", retryable: false)
         }
         // The recorded command keeps `${secrets.…}`; only the child sees the values.
         let argv = items.map(\.plainText)
+        command = argv
+        guard allowed else {
+            return fail("Sluice.CommandsDisabled", "command tasks are off; start the server with --allow-commands", retryable: false)
+        }
         let resolved: [String]
-        do { resolved = try argv.map { try secrets.resolve($0) } } catch {
+        let granted = SecretScope.allowed(in: payload)
+        do { resolved = try argv.map { try secrets.resolve($0, allowing: granted) } } catch {
             return fail("Sluice.MissingSecret", "\(error)", retryable: false)
         }
         let store = secrets
         let timeout = payload["timeoutSeconds"]?.number ?? 60
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.resolve(resolved[0]))
-        process.arguments = Array(resolved.dropFirst())
-        process.standardInput = FileHandle.nullDevice
-        let stdout = Pipe(), stderr = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
+        let child: ChildProcess
+        do { child = try ChildProcess(executable: Self.resolve(resolved[0]), arguments: Array(resolved.dropFirst())) } catch {
+            return fail("Sluice.Command.NotStarted", "\(error)", retryable: false)
+        }
         let out = Capture(cap: maxOutputBytes), err = Capture(cap: maxOutputBytes)
         let readers = DispatchGroup()
-        for (pipe, capture) in [(stdout, out), (stderr, err)] {
+        for (descriptor, capture) in [(child.stdout, out), (child.stderr, err)] {
             readers.enter()
             // A reader thread per pipe drains it to the end, so a chatty child never blocks on a
             // full pipe. Threads of their own: blocking reads on Dispatch's global queue starve
             // it, and the timeout timer below then fires seconds late.
             Thread.detachNewThread {
-                let handle = pipe.fileHandleForReading
-                while true {
-                    let chunk = handle.availableData
-                    if chunk.isEmpty { break }
-                    capture.append(chunk)
-                }
+                ChildProcess.drain(descriptor, into: capture)
                 readers.leave()
             }
         }
         let timedOut = TimeoutFlag()
-        process.terminationHandler = { process in
-            readers.notify(queue: .global()) {
-                let finished = Date().timeIntervalSince1970
-                let code = Int(process.terminationStatus)
-                let signalled = process.terminationReason == .uncaughtSignal
-                let record = JSONText.object([
-                    "command": .raw(SluiceStates.JSON.array(argv.map(SluiceStates.JSON.string)).description),
-                    "exitCode": signalled ? .null : .int(code), "signal": signalled ? .int(code) : .null,
-                    "stdout": .string(store.scrub(out.text)), "stderr": .string(store.scrub(err.text)),
-                    "truncated": .bool(out.truncated || err.truncated), "durationMs": .int(Int((finished - started) * 1000)),
-                ])
-                if timedOut.isSet {
-                    completion(TaskOutcome(job: job, result: .failed(error: "States.Timeout", cause: "\(argv[0]) still running after \(timeout) s; killed",
-                                                                     retryable: true, retryAfter: nil),
-                                           startedAt: started, finishedAt: finished, record: record))
-                } else if process.terminationReason == .exit && code == 0 {
-                    completion(TaskOutcome(job: job, result: .succeeded(output: record), startedAt: started, finishedAt: finished, record: record))
-                } else {
-                    let how = process.terminationReason == .exit ? "exited with \(code)" : "killed by signal \(code)"
-                    completion(TaskOutcome(job: job, result: .failed(error: "Sluice.Command.ExitCode.\(code)",
-                                                                     cause: "\(argv[0]) \(how): \(String(store.scrub(err.text).suffix(512)))",
-                                                                     retryable: true, retryAfter: nil),
-                                           startedAt: started, finishedAt: finished, record: record))
-                }
+        // The whole group, not only the child: whatever it started dies with it.
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout) {
+            if child.killGroup() { timedOut.set() }
+        }
+        Thread.detachNewThread {
+            let exit = child.wait()
+            // A descendant that left the group (setsid) may still hold the pipes open: what it
+            // wrote so far is kept, and the task does not wait on it longer than a moment.
+            _ = readers.wait(timeout: .now() + Self.drainGraceSeconds)
+            let finished = Date().timeIntervalSince1970
+            let record = JSONText.object([
+                "command": .raw(SluiceStates.JSON.array(argv.map(SluiceStates.JSON.string)).description),
+                "exitCode": { if case let .exited(code) = exit { return .int(Int(code)) } else { return .null } }(),
+                "signal": { if case let .signalled(signal) = exit { return .int(Int(signal)) } else { return .null } }(),
+                "stdout": .string(store.scrub(out.text)), "stderr": .string(store.scrub(err.text)),
+                "truncated": .bool(out.truncated || err.truncated), "durationMs": .int(Int((finished - started) * 1000)),
+            ])
+            switch exit {
+            case _ where timedOut.isSet:
+                completion(TaskOutcome(job: job, result: .failed(error: "States.Timeout", cause: "\(argv[0]) still running after \(timeout) s; killed",
+                                                                 retryable: true, retryAfter: nil),
+                                       startedAt: started, finishedAt: finished, record: record))
+            case .exited(0):
+                completion(TaskOutcome(job: job, result: .succeeded(output: record), startedAt: started, finishedAt: finished, record: record))
+            case let .exited(code), let .signalled(code):
+                let how = exit == .exited(code) ? "exited with \(code)" : "killed by signal \(code)"
+                completion(TaskOutcome(job: job, result: .failed(error: "Sluice.Command.ExitCode.\(code)",
+                                                                 cause: "\(argv[0]) \(how): \(String(store.scrub(err.text).suffix(512)))",
+                                                                 retryable: true, retryAfter: nil),
+                                       startedAt: started, finishedAt: finished, record: record))
             }
         }
-        do {
-            try process.run()
-        } catch {
-            return fail("Sluice.Command.NotStarted", "cannot start \(argv[0]): \(error.localizedDescription)", retryable: false)
-        }
-        let pid = process.processIdentifier
-        // SIGKILL, not SIGTERM: the child inherits the signal mask of the Dispatch thread that
-        // spawned it, where SIGTERM is blocked, so a polite signal would be ignored.
-        DispatchQueue.global().asyncAfter(deadline: .now() + timeout) {
-            guard process.isRunning else { return }
-            timedOut.set()
-            kill(pid, SIGKILL)
-        }
     }
+
+    /// How long a finished command's output may still be arriving from a descendant.
+    static let drainGraceSeconds = 2.0
 
     /// A bare program name is looked up on PATH, as a shell would (but no shell runs).
     static func resolve(_ program: String) -> String {

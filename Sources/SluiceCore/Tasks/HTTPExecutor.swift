@@ -31,6 +31,8 @@ public struct HTTPExecutor: TaskExecutor, StartsWithoutBlocking {
         var request: HTTPRequest
         var success: Set<Int>?
         var retryStatuses: Set<Int>
+        /// The secrets this task may resolve (`SecretScope`): those its definition wrote.
+        var secretNames: Set<String> = []
     }
 
     public func execute(_ job: ClaimedJob, completion: @escaping @Sendable (TaskOutcome) -> Void) {
@@ -48,12 +50,13 @@ public struct HTTPExecutor: TaskExecutor, StartsWithoutBlocking {
         // Secrets go into the request sent, never into what is recorded (`payload.request` keeps the placeholders).
         var sent = payload.request
         do {
-            sent.url = try secrets.resolve(sent.url)
-            if sent.headers.contains(where: { SecretStore.mayNameSecret($0.value.utf8) }) {
-                sent.headers = try sent.headers.map { ($0.name, try secrets.resolve($0.value)) }
+            let allowed = payload.secretNames
+            sent.url = try secrets.resolve(sent.url, allowing: allowed)
+            if !allowed.isEmpty, sent.headers.contains(where: { SecretStore.mayNameSecret($0.value.utf8) }) {
+                sent.headers = try sent.headers.map { ($0.name, try secrets.resolve($0.value, allowing: allowed)) }
             }
-            if let body = sent.body, SecretStore.mayNameSecret(body), let text = String(bytes: body, encoding: .utf8) {
-                sent.body = Array(try secrets.resolve(text).utf8)
+            if !allowed.isEmpty, let body = sent.body, SecretStore.mayNameSecret(body), let text = String(bytes: body, encoding: .utf8) {
+                sent.body = Array(try secrets.resolve(text, allowing: allowed).utf8)
             }
         } catch {
             completeLater(TaskOutcome(job: job, result: .failed(error: "Sluice.MissingSecret", cause: "\(error)", retryable: false, retryAfter: nil),
@@ -84,11 +87,14 @@ public struct HTTPExecutor: TaskExecutor, StartsWithoutBlocking {
                 }
             case let .failure(error):
                 metrics?.recordHTTP(statusClass: "error")
-                let name = error.isTimeout ? "States.Timeout" : "Sluice.Http.NoResponse"
+                // A request that cannot be sent as it stands (a bad URL, a header with a line break) fails the same way every time.
+                let invalid: Bool
+                if case .invalidRequest = error { invalid = true } else { invalid = false }
+                let name = error.isTimeout ? "States.Timeout" : invalid ? "Sluice.Http.InvalidRequest" : "Sluice.Http.NoResponse"
                 let record = JSONText.object(["request": .raw(Self.describe(payload.request)), "error": .string(error.description),
                                               "durationMs": .int(Int((finished - started) * 1000))])
                 completion(TaskOutcome(job: job, result: .failed(error: name, cause: "\(payload.request.method) \(payload.request.url): \(error)",
-                                                                 retryable: true, retryAfter: nil),
+                                                                 retryable: !invalid, retryAfter: nil),
                                        startedAt: started, finishedAt: finished, record: record))
             }
         }
@@ -129,9 +135,7 @@ public struct HTTPExecutor: TaskExecutor, StartsWithoutBlocking {
             request.body = Array(json.description.utf8)
             if !headers.contains(where: { $0.name.lowercased() == "content-type" }) { headers.append(("Content-Type", "application/json")) }
         } else if let form = object["form"], case .object = form {
-            var components = URLComponents()
-            components.queryItems = Self.textPairs(form).map { URLQueryItem(name: $0.name, value: $0.value) }
-            request.body = Array((components.percentEncodedQuery ?? "").utf8)
+            request.body = Array(Self.formEncoded(Self.textPairs(form)).utf8)
             if !headers.contains(where: { $0.name.lowercased() == "content-type" }) {
                 headers.append(("Content-Type", "application/x-www-form-urlencoded"))
             }
@@ -143,7 +147,8 @@ public struct HTTPExecutor: TaskExecutor, StartsWithoutBlocking {
         request.maxResponseBodyBytes = Self.integer(object["maxBodyBytes"]) ?? maxBodyBytes
         let success = Self.integers(object["statusCodes"])
         let retry = Self.integers(object["retryStatusCodes"]) ?? []
-        return Payload(request: request, success: success.map(Set.init), retryStatuses: Set(retry))
+        return Payload(request: request, success: success.map(Set.init), retryStatuses: Set(retry),
+                       secretNames: SecretScope.allowed(in: parsed))
     }
 
     /// An object's members as text, sorted by name (strings as they are, other values as JSON).
@@ -154,6 +159,26 @@ public struct HTTPExecutor: TaskExecutor, StartsWithoutBlocking {
             if case let .string(text) = value { latest[name] = text } else { latest[name] = value.description }
         }
         return latest.sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value) }
+    }
+
+    /// `application/x-www-form-urlencoded` as HTML forms send it: `*-._` and ASCII letters and
+    /// digits as they are, space as `+`, every other byte `%XX`. (URLComponents leaves a `+` as it
+    /// is, and the server reads it as a space.)
+    static func formEncoded(_ pairs: [(name: String, value: String)]) -> String {
+        func encode(_ text: String) -> String {
+            var out = ""
+            for byte in text.utf8 {
+                switch byte {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                     UInt8(ascii: "*"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"):
+                    out.unicodeScalars.append(UnicodeScalar(byte))
+                case UInt8(ascii: " "): out += "+"
+                default: out += "%" + String(byte >> 4, radix: 16, uppercase: true) + String(byte & 0xF, radix: 16, uppercase: true)
+                }
+            }
+            return out
+        }
+        return pairs.map { encode($0.name) + "=" + encode($0.value) }.joined(separator: "&")
     }
 
     /// A JSON number as an Int (fractions truncated), nil for anything else.
@@ -194,8 +219,14 @@ public struct HTTPExecutor: TaskExecutor, StartsWithoutBlocking {
             let lower = header.name.lowercased()
             return (header.name, lower == "authorization" || contains(lower, "token") || contains(lower, "secret") ? "[redacted]" : header.value)
         }
+        // The body as sent (secrets still placeholders), capped as a response body is.
+        guard let body = request.body else {
+            return JSONText.object(["method": .string(request.method), "url": .string(request.url),
+                                    "headers": .raw(headerObject(headers)), "bodyBytes": .int(0)])
+        }
         return JSONText.object(["method": .string(request.method), "url": .string(request.url),
-                                "headers": .raw(headerObject(headers)), "bodyBytes": .int(request.body?.count ?? 0)])
+                                "headers": .raw(headerObject(headers)), "bodyBytes": .int(body.count),
+                                "body": .utf8(body.prefix(16 * 1024)), "bodyTruncated": .bool(body.count > 16 * 1024)])
     }
 
     /// `{"name": "value", …}` with names lower-cased (ASCII), written as bytes into one buffer:

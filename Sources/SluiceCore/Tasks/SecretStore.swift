@@ -47,20 +47,37 @@ public struct SecretStore: Sendable {
         public var description: String { "no secret named \(name) (add it to the secrets file or set SLUICE_SECRET_\(name))" }
     }
 
-    /// Replaces `${secrets.NAME}` in `text`.
-    public func resolve(_ text: String) throws(MissingSecret) -> String {
-        guard Self.mayNameSecret(text.utf8) else { return text }
+    /// Replaces `${secrets.NAME}` in `text` for the names in `allowed` (the ones the job's own
+    /// definition wrote, see `SecretScope`); any other `${secrets.…}` is data and stays as it is.
+    public func resolve(_ text: String, allowing allowed: Set<String>) throws(MissingSecret) -> String {
+        guard !allowed.isEmpty, Self.mayNameSecret(text.utf8) else { return text }
         var out = ""
         var rest = text[...]
         while let start = rest.range(of: "${secrets.") {
-            out += rest[..<start.lowerBound]
             guard let end = rest[start.upperBound...].firstIndex(of: "}") else { break }
             let name = String(rest[start.upperBound..<end])
-            guard let value = values[name] else { throw MissingSecret(name: name) }
-            out += value
+            if allowed.contains(name) {
+                guard let value = values[name] else { throw MissingSecret(name: name) }
+                out += rest[..<start.lowerBound]
+                out += value
+            } else {
+                out += rest[...end]
+            }
             rest = rest[rest.index(after: end)...]
         }
         return out + rest
+    }
+
+    /// The names of the `${secrets.NAME}` placeholders in `text`, in order of appearance.
+    static func referencedNames(in text: String) -> [String] {
+        guard mayNameSecret(text.utf8) else { return [] }
+        var names: [String] = []
+        var rest = text[...]
+        while let start = rest.range(of: "${secrets."), let end = rest[start.upperBound...].firstIndex(of: "}") {
+            names.append(String(rest[start.upperBound..<end]))
+            rest = rest[rest.index(after: end)...]
+        }
+        return names
     }
 
     /// Replaces every secret value found in `text` with `[redacted]`.

@@ -1,0 +1,109 @@
+import Foundation
+import Testing
+import SluiceHTTP
+@testable import SluiceCore
+
+/// How inputs land in requests and commands, as Mender's definitions expect, and what a
+/// definition may not hold.
+@Suite struct TaskListInputTests {
+    @Test func inputsInAURIAreURLEncodedUnlessTheExpressionSaysPlain() throws {
+        let server = try TestHTTPServer()
+        defer { server.stop() }
+        let harness = try TaskListTests.Harness("""
+            {"name": "lookup", "inputParameters": ["id", "base"], "optionalParameters": ["tag"], "tasks": [
+               {"name": "get", "type": "http", "http": {"uri": "${encoding=plain;workflow.input.base}/json/${workflow.input.id}?tag=${workflow.input.tag}&x=1"}}]}
+            """)
+        let record = try harness.finish(try harness.start("lookup", #"{"id": "a/b?c=d é", "base": "\#(server.baseURL)"}"#))
+        #expect(record.error == "States.Http.StatusCode.404")   // no such route: the path it asked for is what counts
+        // An input cannot add a path segment or a query parameter; a missing optional input is "".
+        #expect(server.requests.first?.path == "/json/a%2Fb%3Fc%3Dd%20%C3%A9?tag=&x=1")
+    }
+
+    @Test func aMissingOptionalInputRendersEmpty() throws {
+        let server = try TestHTTPServer()
+        defer { server.stop() }
+        let harness = try TaskListTests.Harness("""
+            {"name": "opt", "optionalParameters": ["note"], "tasks": [
+               {"name": "post", "type": "http", "http": {"uri": "\(server.baseURL)/echo", "method": "POST", "body": "[${workflow.input.note}]"}}]}
+            """)
+        #expect(try harness.finish(try harness.start("opt", "{}")).status == .succeeded)
+        #expect(server.requests.first?.body == "[]")
+    }
+
+    @Test func formDataIsEncodedAsAFormAndAPlusSurvives() throws {
+        let server = try TestHTTPServer()
+        defer { server.stop() }
+        let harness = try TaskListTests.Harness("""
+            {"name": "form", "inputParameters": ["v"], "tasks": [
+               {"name": "post", "type": "http", "http": {"uri": "\(server.baseURL)/echo", "method": "POST",
+                "formdata": {"value": "${workflow.input.v}", "b c": "x&y=z"}}}]}
+            """)
+        #expect(try harness.finish(try harness.start("form", #"{"v": "1+1 = 2"}"#)).status == .succeeded)
+        let request = try #require(server.requests.first)
+        #expect(request.body == "b+c=x%26y%3Dz&value=1%2B1+%3D+2")
+        #expect(request.headers["content-type"] == "application/x-www-form-urlencoded")
+    }
+
+    @Test func aHeaderValueWithALineBreakFailsWithoutSendingOrRetrying() throws {
+        let server = try TestHTTPServer()
+        defer { server.stop() }
+        let harness = try TaskListTests.Harness("""
+            {"name": "hdr", "inputParameters": ["who"], "tasks": [
+               {"name": "get", "type": "http", "retries": 3, "retryDelaySeconds": 0,
+                "http": {"uri": "\(server.baseURL)/ok", "headers": {"X-Who": "${workflow.input.who}"}}}]}
+            """)
+        let record = try harness.finish(try harness.start("hdr", #"{"who": "me\r\nX-Admin: yes"}"#))
+        #expect(record.status == .failed)
+        #expect(record.error == "Sluice.Http.InvalidRequest")
+        #expect(record.attempts == 1)
+        #expect(server.requests.isEmpty)
+    }
+
+    @Test func aCommandsTimeoutKillsWhatItStartedToo() throws {
+        // `sh` starts `sleep`, which holds the output pipe: killing `sh` alone would leave the
+        // task waiting for the pipe to close until `sleep` ends on its own.
+        let harness = try TaskListTests.Harness("""
+            {"name": "slow", "tasks": [{"name": "nap", "type": "cli",
+               "cli": {"command": ["sh", "-c", "echo started; sleep 30; echo late"], "executionTimeOut": 0.5}}]}
+            """, allowCommands: true)
+        let begun = Date()
+        let record = try harness.finish(try harness.start("slow", "{}"), timeout: 10)
+        #expect(Date().timeIntervalSince(begun) < 5)
+        #expect(record.error == "States.Timeout")
+        let failed = try harness.store.history(uid: record.uid).first { $0.type == "TaskFailed" }
+        #expect(failed?.details?.contains(#""stdout":"started\n""#) == true)
+    }
+
+    @Test func aCommandsStderrAndExitCodeAreRecorded() throws {
+        let harness = try TaskListTests.Harness("""
+            {"name": "bad", "tasks": [{"name": "fail", "type": "cli", "cli": {"command": ["sh", "-c", "echo oops >&2; exit 3"]}}]}
+            """, allowCommands: true)
+        let record = try harness.finish(try harness.start("bad", "{}"))
+        #expect(record.error == "Sluice.Command.ExitCode.3")
+        let failed = try harness.store.history(uid: record.uid).first { $0.type == "TaskFailed" }
+        #expect(failed?.details?.contains(#""stderr":"oops\n""#) == true)
+        #expect(failed?.details?.contains(#""exitCode":3"#) == true)
+    }
+
+    @Test func valuesOfTheWrongTypeOrRangeAreRefusedWithTheirPointer() {
+        let cases: [(String, String)] = [
+            (#"{"name": "x", "tasks": [{"name": "a", "type": "noop", "retryDelaySeconds": -1}]}"#, "/tasks/0/retryDelaySeconds"),
+            (#"{"name": "x", "tasks": [{"name": "a", "type": "noop", "retries": -2}]}"#, "/tasks/0/retries"),
+            (#"{"name": "x", "tasks": [{"name": "a", "type": "http", "http": {"uri": "http://h/", "readTimeOut": "5000"}}]}"#, "/tasks/0/http/readTimeOut"),
+            (#"{"name": "x", "tasks": [{"name": "a", "type": "http", "http": {"uri": "http://h/", "headers": ["X: y"]}}]}"#, "/tasks/0/http/headers"),
+            (#"{"name": "x", "tasks": [{"name": "a", "type": "http", "http": {"uri": "http://h/", "headers": {"X": 5}}}]}"#, "/tasks/0/http/headers/X"),
+            (#"{"name": "x", "tasks": [{"name": "a", "type": "http", "http": {"uri": "http://h/", "method": "GET /x"}}]}"#, "/tasks/0/http/method"),
+            (#"{"name": "x", "tasks": [{"name": "a", "type": "http", "http": {"uri": "http://h/${encoding=base64;env.X}"}}]}"#, "/tasks/0/http/uri"),
+            (#"{"name": "x", "tasks": [{"name": "a", "type": "cli", "cli": {"command": ["true"], "executionTimeOut": "10"}}]}"#, "/tasks/0/cli/executionTimeOut"),
+        ]
+        for (json, pointer) in cases {
+            do {
+                let value = try Document.parse(json, file: "bad.json", yaml: false)
+                _ = try TaskListWorkflow.parse(value, file: "bad.json")
+                Issue.record("accepted: \(json)")
+            } catch {
+                #expect("\(error)".hasPrefix("bad.json: \(pointer):"), "\(json) → \(error)")
+            }
+        }
+    }
+}
