@@ -66,6 +66,7 @@ let package = Package(
             dependencies: [
                 "SluiceCore",
                 "SluiceAPI",
+                "SluiceHTTP",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -6,6 +6,7 @@ import Prometheus
 import ServiceLifecycle
 import SluiceAPI
 import SluiceCore
+import SluiceHTTP
 
 /// Options of the processes that run an engine.
 struct EngineOptions: ParsableArguments {
@@ -110,8 +111,13 @@ func runProcess(role: String, database: DatabaseOptions, engine options: EngineO
     let metrics = EngineMetrics(factory: APIServer.metricsFactory(registry))
     let secrets: SecretStore
     do { secrets = try SecretStore.load(file: options.secretsFile) } catch { fail("\(error)", code: 2) }
+    // Every task body the pools may run at once can have its request on the wire (curl would
+    // otherwise queue those above its cap), with room for the connections closing meanwhile.
+    let inFlight = pools.reduce(0) { $0 + $1.concurrency }
+    let client = CurlMultiClient(maxTotalConnections: max(512, 2 * inFlight))
     let engine = Engine(store: store, configuration: EngineConfiguration(
-        role: role, pools: pools, executors: .standard(metrics: metrics, allowCommands: options.allowCommands, secrets: secrets), leaseSeconds: options.leaseSeconds,
+        role: role, pools: pools, executors: .standard(metrics: metrics, httpClient: client, allowCommands: options.allowCommands, secrets: secrets),
+        leaseSeconds: options.leaseSeconds,
         metrics: metrics, writerNice: options.writerNice))
     var services: [any Service] = [EngineService(engine: engine, grace: options.grace)]
     if let directory = options.definitions, role != "worker" {

@@ -107,3 +107,15 @@ import SluiceHTTP
         }
     }
 }
+
+extension TaskListInputTests {
+    @Test func aKeyWithASlashIsOnePointerToken() {
+        let json = #"{"name": "x", "tasks": [{"name": "a", "type": "http", "http": {"uri": "http://h/", "headers": {"X/Y~Z": 1}}}]}"#
+        do {
+            _ = try TaskListWorkflow.parse(try Document.parse(json, file: "k.json", yaml: false), file: "k.json")
+            Issue.record("accepted")
+        } catch {
+            #expect("\(error)".hasPrefix("k.json: /tasks/0/http/headers/X~1Y~0Z: expected a string"))
+        }
+    }
+}

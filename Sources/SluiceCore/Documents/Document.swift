@@ -1,4 +1,5 @@
 import Foundation
+import SluiceStates
 import Yams
 
 /// A JSON or YAML file read into plain values (`[String: Any]`, `[Any]`, `String`, numbers,
@@ -34,10 +35,9 @@ public enum Document {
                 return normalize(value)
             } catch let error as LoadError {
                 throw error
-            } catch let error as YamlError {
-                throw LoadError(file: file, location: "", message: "invalid YAML: \(error)")
             } catch {
-                throw LoadError(file: file, location: "", message: "invalid YAML: \(error)")
+                let (location, message) = yamlProblem(error)
+                throw LoadError(file: file, location: location, message: "invalid YAML: \(message)")
             }
         }
         do {
@@ -45,8 +45,47 @@ public enum Document {
         } catch {
             let nsError = error as NSError
             let detail = (nsError.userInfo[NSDebugDescriptionErrorKey] as? String) ?? nsError.localizedDescription
-            throw LoadError(file: file, location: "", message: "invalid JSON: \(detail)")
+            throw LoadError(file: file, location: jsonProblemLocation(text), message: "invalid JSON: \(detail)")
         }
+    }
+
+    /// A key as one JSON pointer token (RFC 6901): `~` is `~0` and `/` is `~1`, so a key like
+    /// `a/b` is not read as two levels.
+    public static func pointerToken(_ key: String) -> String {
+        key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+    }
+
+    /// `line:column` (1-based) of the first byte SluiceStates' parser cannot read, which is
+    /// where JSONSerialization stopped too; "" if that parser accepts the text.
+    static func jsonProblemLocation(_ text: String) -> String {
+        do {
+            _ = try JSONParser.parse(text)
+            return ""
+        } catch {
+            return lineAndColumn(of: error.offset, in: text)
+        }
+    }
+
+    static func lineAndColumn(of offset: Int, in text: String) -> String {
+        var line = 1, column = 1
+        for byte in text.utf8.prefix(offset) {
+            if byte == UInt8(ascii: "\n") { line += 1; column = 1 } else if byte & 0xC0 != 0x80 { column += 1 }
+        }
+        return "\(line):\(column)"
+    }
+
+    /// Yams writes a problem as `LINE:COLUMN: error: …` followed by the offending lines: the
+    /// position becomes the location, the first line the message.
+    static func yamlProblem(_ error: any Error) -> (location: String, message: String) {
+        let text = "\(error)"
+        let first = text.split(separator: "\n", maxSplits: 1).first.map(String.init) ?? text
+        let parts = first.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+        if parts.count == 3, let line = Int(parts[0]), let column = Int(parts[1]) {
+            var message = parts[2].trimmingCharacters(in: .whitespaces)
+            if message.hasPrefix("error: ") { message.removeFirst("error: ".count) }
+            return ("\(line):\(column)", message)
+        }
+        return ("", first)
     }
 
     /// YAML gives `[AnyHashable: Any]` maps and native numbers; make them look like JSON's.
@@ -132,7 +171,7 @@ public struct ObjectReader {
 
     public func child(_ key: String) throws(Document.LoadError) -> ObjectReader? {
         guard let value = object[key], !(value is NSNull) else { return nil }
-        return try ObjectReader(value, file: file, pointer: "\(pointer)/\(key)")
+        return try ObjectReader(value, file: file, pointer: "\(pointer)/\(Document.pointerToken(key))")
     }
 
     /// Durations as `90`, `"90s"`, `"15m"`, `"2h"`, `"1d"`, `"500ms"`: seconds.

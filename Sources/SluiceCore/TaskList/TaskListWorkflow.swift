@@ -62,7 +62,7 @@ public struct TaskListWorkflow: Sendable {
                 for field in ["headers", "formdata"] {
                     guard let object = try http.child(field) else { continue }
                     for (name, value) in object.object where !(value is String) {
-                        throw object.error(name, "expected a string (a template is fine)")
+                        throw object.error(Document.pointerToken(name), "expected a string (a template is fine)")
                     }
                 }
                 for field in ["connectionTimeOut", "readTimeOut"] {
@@ -142,7 +142,7 @@ extension TaskListWorkflow.Task {
             switch value {
             case let .string(text): found.append((pointer, text))
             case let .array(items): for (i, item) in items.enumerated() { walk(item, "\(pointer)/\(i)") }
-            case let .object(pairs): for (key, item) in pairs { walk(item, "\(pointer)/\(key)") }
+            case let .object(pairs): for (key, item) in pairs { walk(item, "\(pointer)/\(Document.pointerToken(key))") }
             default: break
             }
         }
