@@ -51,8 +51,8 @@ public struct StateMachine: Sendable {
 
         /// The wait before retry number `retry` (1-based).
         func delay(retry: Int) -> Double {
-            var delay = intervalSeconds * pow(backoffRate, Double(max(0, retry - 1)))
-            if let maxDelaySeconds { delay = min(delay, maxDelaySeconds) }
+            var delay = max(0, intervalSeconds * pow(backoffRate, Double(max(0, retry - 1))))
+            if let maxDelaySeconds { delay = min(delay, max(0, maxDelaySeconds)) }
             return fullJitter ? Double.random(in: 0...delay) : delay
         }
     }
@@ -197,6 +197,14 @@ public struct StateMachine: Sendable {
             for (i, item) in items.enumerated() {
                 guard case let .array(names)? = item["ErrorEquals"], !names.isEmpty else {
                     throw DefinitionError(pointer: "\(pointer)/Retry/\(i)/ErrorEquals", message: "required")
+                }
+                // Out of range, a delay would go negative (and a jittered one trap) at the first retry.
+                let limits: [(String, Double)] = [("MaxAttempts", 0), ("IntervalSeconds", 0), ("BackoffRate", 1), ("MaxDelaySeconds", 0)]
+                for (field, least) in limits {
+                    guard let given = item[field] else { continue }
+                    guard let number = given.number, number.isFinite, number >= least, number <= 1e9 else {
+                        throw DefinitionError(pointer: "\(pointer)/Retry/\(i)/\(field)", message: "expected a number of at least \(Int(least))")
+                    }
                 }
                 retry.append(Retrier(errors: names.compactMap { if case let .string(s) = $0 { return s } else { return nil } },
                                      maxAttempts: Int(item["MaxAttempts"]?.number ?? 3), intervalSeconds: item["IntervalSeconds"]?.number ?? 1,

@@ -119,3 +119,68 @@ extension TaskListInputTests {
         }
     }
 }
+
+/// The rest of the dialect's surface, each against the real server.
+extension TaskListInputTests {
+    @Test func contentTypeHTMLEncodingAndTheEnvironmentAllowlist() throws {
+        let server = try TestHTTPServer()
+        defer { server.stop() }
+        let harness = try TaskListTests.Harness("""
+            {"name": "page", "inputParameters": ["name"], "tasks": [
+               {"name": "post", "type": "http", "http": {"uri": "\(server.baseURL)/echo", "method": "PUT", "contentType": "text/html",
+                "headers": {"X-Home": "${env.HOME}", "X-Path": "${env.PATH|hidden}"},
+                "body": "<p>${encoding=html;workflow.input.name}</p>"}}]}
+            """, environment: ["HOME"])
+        #expect(try harness.finish(try harness.start("page", #"{"name": "<b>&'\""}"#)).status == .succeeded)
+        let request = try #require(server.requests.first)
+        #expect(request.method == "PUT")
+        #expect(request.headers["content-type"] == "text/html")
+        #expect(request.body == "<p>&lt;b&gt;&amp;&#39;&quot;</p>")
+        #expect(request.headers["x-home"] == ProcessInfo.processInfo.environment["HOME"])
+        #expect(request.headers["x-path"] == "hidden")   // PATH is not on the allowlist
+    }
+
+    @Test func aCommandsJSONStdoutFeedsALaterTask() throws {
+        let server = try TestHTTPServer()
+        defer { server.stop() }
+        let harness = try TaskListTests.Harness("""
+            {"name": "chain", "tasks": [
+               {"name": "make", "type": "cli", "cli": {"command": ["printf", "{\\"id\\": 7, \\"tag\\": \\"x-y\\"}"]}},
+               {"name": "use", "type": "http", "http": {"uri": "\(server.baseURL)/echo?id=${make.json.id}&tag=${make.json.tag}"}}]}
+            """, allowCommands: true)
+        #expect(try harness.finish(try harness.start("chain", "{}")).status == .succeeded)
+        // Results from earlier tasks go into a uri as they are (only inputs are encoded there, as in Mender).
+        #expect(server.requests.first?.path == "/echo?id=7&tag=x-y")
+    }
+
+    @Test func aTenMegabyteResponseIsCappedInOutputAndHistory() throws {
+        let server = try TestHTTPServer()
+        defer { server.stop() }
+        let harness = try TaskListTests.Harness("""
+            {"name": "big", "tasks": [{"name": "get", "type": "http", "http": {"uri": "\(server.baseURL)/big?bytes=10485760"}}]}
+            """)
+        let record = try harness.finish(try harness.start("big", "{}"))
+        #expect(record.status == .succeeded)
+        let line = try #require(try harness.store.history(uid: record.uid).first { $0.type == "TaskSucceeded" })
+        let details = try #require(line.details)
+        #expect(details.contains(#""truncated":true"#))
+        #expect(details.contains(#""durationMs":"#))
+        #expect(details.utf8.count < 20 * 1024)            // the record keeps 16 KiB of body
+        #expect((record.output ?? "").utf8.count < 300 * 1024)   // the output keeps 256 KiB
+    }
+
+    @Test func aReadTimeoutIsRetriedAndEveryAttemptRecorded() throws {
+        let server = try TestHTTPServer()
+        defer { server.stop() }
+        let harness = try TaskListTests.Harness("""
+            {"name": "slowpoke", "tasks": [{"name": "get", "type": "http", "retries": 1, "retryDelaySeconds": 0,
+               "http": {"uri": "\(server.baseURL)/delay?ms=1500", "connectionTimeOut": 1000, "readTimeOut": 200}}]}
+            """)
+        let record = try harness.finish(try harness.start("slowpoke", "{}"))
+        #expect(record.status == .failed)
+        #expect(record.error == "States.Timeout")
+        let failures = try harness.store.history(uid: record.uid).filter { $0.type == "TaskFailed" }
+        #expect(failures.count == 2)
+        #expect(server.requests.filter { $0.path.hasPrefix("/delay") }.count == 2)
+    }
+}

@@ -81,3 +81,29 @@ import Testing
         #expect(LocalRunner(machine: machine).run(input: .object([])) != .succeeded(first))
     }
 }
+
+@Suite struct RetrierTests {
+    static func retrier(_ retry: String) throws -> StateMachine.Retrier {
+        let machine = try StateMachine(parsing: #"{"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "noop", "End": true, "Retry": [\#(retry)]}}}"#)
+        guard case let .some(state) = machine.states["T"], let first = state.retry.first else { throw DefinitionError(pointer: "", message: "no retrier") }
+        return first
+    }
+
+    @Test func backoffGrowsUpToItsCapAndFullJitterStaysUnderIt() throws {
+        let plain = try Self.retrier(#"{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "BackoffRate": 2, "MaxDelaySeconds": 5}"#)
+        #expect((1...5).map { plain.delay(retry: $0) } == [1, 2, 4, 5, 5])
+        let jittered = try Self.retrier(#"{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "BackoffRate": 2, "MaxDelaySeconds": 5, "JitterStrategy": "FULL"}"#)
+        let delays = (0..<200).map { _ in jittered.delay(retry: 4) }
+        #expect(delays.allSatisfy { $0 >= 0 && $0 <= 5 })
+        #expect(Set(delays).count > 100)   // spread, not one value
+    }
+
+    @Test func aNegativeOrNonNumericRetryFieldIsRefusedWithItsPointer() {
+        for (field, value) in [("IntervalSeconds", "-1"), ("BackoffRate", "0.5"), ("MaxAttempts", "\"3\""), ("MaxDelaySeconds", "-2")] {
+            let error = #expect(throws: DefinitionError.self) {
+                _ = try Self.retrier(#"{"ErrorEquals": ["States.ALL"], "\#(field)": \#(value)}"#)
+            }
+            #expect(error?.pointer == "/States/T/Retry/0/\(field)")
+        }
+    }
+}
