@@ -33,6 +33,8 @@ let package = Package(
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
         .target(name: "CurlShim", dependencies: ["CCurl"]),
+        /// posix_spawn's close-from file action, which needs _GNU_SOURCE (command tasks).
+        .target(name: "SpawnShim"),
         /// HTTP over libcurl's multi interface on one I/O thread.
         .target(name: "SluiceHTTP", dependencies: ["CCurl", "CurlShim"]),
         /// The Amazon States Language, pure: no I/O, no dependencies.
@@ -45,7 +47,7 @@ let package = Package(
         ),
         .target(
             name: "SluiceCore",
-            dependencies: ["SluiceSQLite", "SluiceHTTP", "SluiceStates", .product(name: "Metrics", package: "swift-metrics"), .product(name: "Yams", package: "Yams")],
+            dependencies: ["SluiceSQLite", "SluiceHTTP", "SluiceStates", "SpawnShim", .product(name: "Metrics", package: "swift-metrics"), .product(name: "Yams", package: "Yams")],
             plugins: ["EmbedMigrations"]
         ),
         .target(

@@ -74,6 +74,10 @@ final class EasyHandle {
         guard Self.isHTTP(request.url) else {
             return .invalidRequest("only http and https URLs are supported: \(request.url)")
         }
+        // A method is a token (RFC 9110): curl sends a custom one as given, so a space or line break would rewrite the request line.
+        guard !request.method.isEmpty, request.method.utf8.allSatisfy(Self.isTokenByte) else {
+            return .invalidRequest("method \(request.method.debugDescription) is not an HTTP method token")
+        }
         // A CR or LF would end the header line and let a value (an input, say) add headers of its own.
         for header in request.headers where Self.breaksLine(header.name) || Self.breaksLine(header.value) || header.name.isEmpty {
             return .invalidRequest("header \(header.name.debugDescription): a name must not be empty, and neither name nor value may hold CR, LF or NUL")
@@ -196,6 +200,14 @@ final class EasyHandle {
         var next = utf8.next()
         if next.map({ $0 | 0x20 }) == UInt8(ascii: "s") { next = utf8.next() }
         return next == UInt8(ascii: ":") && utf8.next() == UInt8(ascii: "/") && utf8.next() == UInt8(ascii: "/")
+    }
+
+    /// RFC 9110's `tchar`: letters, digits and ``!#$%&'*+-.^_`|~``.
+    static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): return true
+        default: return "!#$%&'*+-.^_`|~".utf8.contains(byte)
+        }
     }
 
     /// True when `text` holds a CR, LF or NUL byte.

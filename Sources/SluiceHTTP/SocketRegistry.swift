@@ -79,7 +79,8 @@ final class SocketRegistry {
     /// The callbacks installed on every easy handle; `context` is an unretained `SocketRegistry`.
     static let openSocket: sluice_curl_open_socket_callback = { context, _, address in
         guard let context, let address else { return CURL_SOCKET_BAD }
-        let fd = socket(address.pointee.family, address.pointee.socktype, address.pointee.protocol)
+        // Close-on-exec: a command task's child must not inherit curl's connections.
+        let fd = socket(address.pointee.family, address.pointee.socktype | Int32(SOCK_CLOEXEC.rawValue), address.pointee.protocol)
         if fd >= 0 { Unmanaged<SocketRegistry>.fromOpaque(context).takeUnretainedValue().opened(fd) }
         return fd
     }

@@ -203,7 +203,7 @@ public struct StateMachine: Sendable {
                 for (field, least) in limits {
                     guard let given = item[field] else { continue }
                     guard let number = given.number, number.isFinite, number >= least, number <= 1e9 else {
-                        throw DefinitionError(pointer: "\(pointer)/Retry/\(i)/\(field)", message: "expected a number of at least \(Int(least))")
+                        throw DefinitionError(pointer: "\(pointer)/Retry/\(i)/\(field)", message: "expected a number from \(Int(least)) to 1000000000")
                     }
                 }
                 retry.append(Retrier(errors: names.compactMap { if case let .string(s) = $0 { return s } else { return nil } },

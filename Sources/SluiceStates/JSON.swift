@@ -300,7 +300,10 @@ public struct JSONParser {
                         }
                     }
                     append(Unicode.Scalar(code) ?? "\u{FFFD}")   // a lone surrogate is no scalar
-                default: append(Unicode.Scalar(escape))
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): append(Unicode.Scalar(escape))
+                default:
+                    // JSON has no other escapes; reading `\.` as `.` would let a key hide from a text search.
+                    throw Failure(offset: index - 1, message: "bad escape \\\(Character(Unicode.Scalar(escape)))")
                 }
                 continue
             }

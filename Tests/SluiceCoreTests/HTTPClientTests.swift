@@ -127,3 +127,20 @@ import SluiceHTTP
         #expect(server.maxConcurrentConnections >= 500)
     }
 }
+
+extension HTTPClientTests {
+    @Test func aMethodThatIsNoTokenIsNotSent() async throws {
+        let server = try TestHTTPServer()
+        defer { server.stop() }
+        let client = CurlMultiClient()
+        defer { client.shutdown() }
+        for method in ["GET /x HTTP/1.1\r\nX-Injected: 1\r\n", "GE T", ""] {
+            let result = await client.perform(HTTPRequest(url: "\(server.baseURL)/ok", method: method, body: []))
+            guard case let .failure(error) = result, case .invalidRequest = error else {
+                Issue.record("\(method.debugDescription) was sent: \(result)")
+                continue
+            }
+        }
+        #expect(server.requests.isEmpty)
+    }
+}

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SluiceStates
 @testable import SluiceCore
 import SluiceSQLite
 
@@ -56,6 +57,28 @@ import SluiceSQLite
         #expect(resumed[1].details?.contains("first") == true)
         #expect(resumed[4].details?.contains("second") == true)
         #expect(try store.historyCount(uid: "resumed") == 5)
+    }
+
+    /// Version 5: jobs queued before secret scopes keep resolving every name; finished ones,
+    /// and payloads that name no secret, are left as they are.
+    @Test func queuedJobsOfOlderFilesKeepTheirSecrets() throws {
+        let file = TestDatabase()
+        let connection = try Connection(path: file.path)
+        _ = try Migrator(migrations: Migrator.embedded.filter { $0.version <= 4 }).migrate(connection)
+        try connection.execute("""
+            INSERT INTO definitions (id, name, version, dialect, source, compiled, checksum, created_at) VALUES (1, 'old', 1, 'builtin', '{}', '{}', 'x', 1);
+            INSERT INTO executions (id, uid, definition_id, status, created_at, updated_at) VALUES (1, 'e', 1, 'running', 1, 1);
+            INSERT INTO jobs (id, execution_id, execution_uid, kind, run_at, state, step, task_type, payload, created_at) VALUES
+                (1, 1, 'e', 'task', 1, 'ready', 'a', 'http', '{"url":"http://h/${secrets.K}"}', 1),
+                (2, 1, 'e', 'task', 1, 'done', 'b', 'http', '{"url":"http://h/${secrets.K}"}', 1),
+                (3, 1, 'e', 'task', 1, 'ready', 'c', 'http', '{"url":"http://h/"}', 1);
+            """)
+        _ = try Migrator().migrate(connection)
+        let payloads = try (1...3).map { id in try connection.scalarText("SELECT payload FROM jobs WHERE id = \(id)") ?? "" }
+        #expect(SecretScope.allowed(in: JSON(parsing: payloads[0])!) == [SecretScope.everyName])
+        #expect(payloads[1] == #"{"url":"http://h/${secrets.K}"}"#)
+        #expect(payloads[2] == #"{"url":"http://h/"}"#)
+        #expect(try SecretStore(values: ["K": "v"]).resolve("${secrets.K}", allowing: [SecretScope.everyName]) == "v")
     }
 
     @Test func embeddedMigrationsAreTheFilesInTheRepository() throws {

@@ -59,19 +59,41 @@ import SluiceHTTP
         #expect(server.requests.isEmpty)
     }
 
+    /// Running, or a zombie nobody reaped (the test may run under a PID 1 that never reaps).
+    static func isAlive(_ pid: pid_t) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return stat[stat.index(close, offsetBy: 2)] != "Z"
+    }
+
+    static func pid(in details: String?) -> pid_t? {
+        guard let details, let range = details.range(of: #""stdout":"(\d+)"#, options: .regularExpression) else { return nil }
+        return pid_t(details[range].filter(\.isNumber))
+    }
+
     @Test func aCommandsTimeoutKillsWhatItStartedToo() throws {
-        // `sh` starts `sleep`, which holds the output pipe: killing `sh` alone would leave the
-        // task waiting for the pipe to close until `sleep` ends on its own.
+        // `sh` starts `sleep` and waits: the timeout must take `sleep` too, not `sh` alone.
         let harness = try TaskListTests.Harness("""
             {"name": "slow", "tasks": [{"name": "nap", "type": "cli",
-               "cli": {"command": ["sh", "-c", "echo started; sleep 30; echo late"], "executionTimeOut": 0.5}}]}
+               "cli": {"command": ["sh", "-c", "sleep 30 & echo $!; wait"], "executionTimeOut": 0.5}}]}
             """, allowCommands: true)
-        let begun = Date()
         let record = try harness.finish(try harness.start("slow", "{}"), timeout: 10)
-        #expect(Date().timeIntervalSince(begun) < 5)
         #expect(record.error == "States.Timeout")
         let failed = try harness.store.history(uid: record.uid).first { $0.type == "TaskFailed" }
-        #expect(failed?.details?.contains(#""stdout":"started\n""#) == true)
+        let sleeper = try #require(Self.pid(in: failed?.details))
+        #expect(try eventually(timeout: 3) { !Self.isAlive(sleeper) })
+    }
+
+    @Test func whatACommandLeavesRunningEndsWithIt() throws {
+        // `sh` exits at once; the `sleep` it left holds stdout open and would keep the task waiting.
+        let harness = try TaskListTests.Harness("""
+            {"name": "leaver", "tasks": [{"name": "go", "type": "cli", "cli": {"command": ["sh", "-c", "sleep 30 & echo $!"]}}]}
+            """, allowCommands: true)
+        let record = try harness.finish(try harness.start("leaver", "{}"), timeout: 10)
+        #expect(record.status == .succeeded)
+        let done = try harness.store.history(uid: record.uid).first { $0.type == "TaskSucceeded" }
+        let sleeper = try #require(Self.pid(in: done?.details))
+        #expect(try eventually(timeout: 3) { !Self.isAlive(sleeper) })
     }
 
     @Test func aCommandsStderrAndExitCodeAreRecorded() throws {

@@ -123,7 +123,7 @@ public struct ObjectReader {
     /// Refuses fields this object does not know, naming the first.
     public func allowOnly(_ keys: Set<String>) throws(Document.LoadError) {
         if let unknown = object.keys.sorted().first(where: { !keys.contains($0) }) {
-            throw error(unknown, "unknown field (known: \(keys.sorted().joined(separator: ", ")))")
+            throw error(Document.pointerToken(unknown), "unknown field (known: \(keys.sorted().joined(separator: ", ")))")
         }
     }
 

@@ -126,7 +126,7 @@ public enum Template {
             let key = String(identifier.dropFirst("workflow.input.".count))
             value = context.input[key]
             if flag == nil, let found = value, found != .null, found != .string("") { encoding = inputEncoding }
-            if value == nil || value == .string(""), fallback == nil, context.optionalInputs.contains(key) { return (.string(""), "") }
+            if value == nil || value == .null || value == .string(""), fallback == nil, context.optionalInputs.contains(key) { return (.string(""), "") }
         } else if identifier.hasPrefix("env.") {
             value = context.environment[String(identifier.dropFirst(4))].map(JSON.string)
         } else if let range = identifier.range(of: ".json.") {

@@ -75,26 +75,27 @@ public struct CommandExecutor: TaskExecutor {
         }
         let out = Capture(cap: maxOutputBytes), err = Capture(cap: maxOutputBytes)
         let readers = DispatchGroup()
+        let givenUp = Flag()
         for (descriptor, capture) in [(child.stdout, out), (child.stderr, err)] {
             readers.enter()
             // A reader thread per pipe drains it to the end, so a chatty child never blocks on a
             // full pipe. Threads of their own: blocking reads on Dispatch's global queue starve
             // it, and the timeout timer below then fires seconds late.
             Thread.detachNewThread {
-                ChildProcess.drain(descriptor, into: capture)
+                ChildProcess.drain(descriptor, into: capture, until: { givenUp.isSet })
                 readers.leave()
             }
         }
-        let timedOut = TimeoutFlag()
         // The whole group, not only the child: whatever it started dies with it.
-        DispatchQueue.global().asyncAfter(deadline: .now() + timeout) {
-            if child.killGroup() { timedOut.set() }
-        }
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { child.killGroup() }
         Thread.detachNewThread {
             let exit = child.wait()
             // A descendant that left the group (setsid) may still hold the pipes open: what it
-            // wrote so far is kept, and the task does not wait on it longer than a moment.
-            _ = readers.wait(timeout: .now() + Self.drainGraceSeconds)
+            // wrote so far is kept, and neither the task nor the readers wait on it for long.
+            if readers.wait(timeout: .now() + Self.drainGraceSeconds) == .timedOut {
+                givenUp.set()
+                readers.wait()
+            }
             let finished = Date().timeIntervalSince1970
             let record = JSONText.object([
                 "command": .raw(SluiceStates.JSON.array(argv.map(SluiceStates.JSON.string)).description),
@@ -104,7 +105,7 @@ public struct CommandExecutor: TaskExecutor {
                 "truncated": .bool(out.truncated || err.truncated), "durationMs": .int(Int((finished - started) * 1000)),
             ])
             switch exit {
-            case _ where timedOut.isSet:
+            case _ where child.wasKilled:
                 completion(TaskOutcome(job: job, result: .failed(error: "States.Timeout", cause: "\(argv[0]) still running after \(timeout) s; killed",
                                                                  retryable: true, retryAfter: nil),
                                        startedAt: started, finishedAt: finished, record: record))
@@ -114,6 +115,10 @@ public struct CommandExecutor: TaskExecutor {
                 let how = exit == .exited(code) ? "exited with \(code)" : "killed by signal \(code)"
                 completion(TaskOutcome(job: job, result: .failed(error: "Sluice.Command.ExitCode.\(code)",
                                                                  cause: "\(argv[0]) \(how): \(String(store.scrub(err.text).suffix(512)))",
+                                                                 retryable: true, retryAfter: nil),
+                                       startedAt: started, finishedAt: finished, record: record))
+            case .lost:
+                completion(TaskOutcome(job: job, result: .failed(error: "Sluice.Command.Lost", cause: "\(argv[0]): its exit status could not be read",
                                                                  retryable: true, retryAfter: nil),
                                        startedAt: started, finishedAt: finished, record: record))
             }
@@ -133,7 +138,8 @@ public struct CommandExecutor: TaskExecutor {
         return program
     }
 
-    final class TimeoutFlag: @unchecked Sendable {
+    /// A flag set once, read from other threads.
+    final class Flag: @unchecked Sendable {
         private let lock = NSLock()
         private var value = false
         func set() { lock.lock(); value = true; lock.unlock() }

@@ -32,9 +32,10 @@ enum SecretScope {
 
     /// `payload` with `names` as its `sluice.secrets` list, and without any list it had.
     /// With no names, the payload is parsed only when its text could spell the key: as it is,
-    /// or through a `\u` escape (the only way to escape its letters and dot in JSON).
+    /// or through any escape (JSON allows only `\u` for its letters and dot, but a lenient
+    /// reader is one bug away, so any backslash counts).
     static func seal(_ payload: String, names: [String]) -> String {
-        guard !names.isEmpty || payload.contains(key) || payload.contains("\\u") else { return payload }
+        guard !names.isEmpty || payload.contains(key) || payload.utf8.contains(UInt8(ascii: "\\")) else { return payload }
         guard case let .object(pairs)? = JSON(parsing: payload) else { return payload }
         var kept = pairs.filter { $0.0 != key }
         if kept.count == pairs.count && names.isEmpty { return payload }
@@ -42,9 +43,13 @@ enum SecretScope {
         return JSON.object(kept).description
     }
 
-    /// The names a sealed payload allows.
+    /// The names a sealed payload allows. `*`, every name, is what migration 5 gave the jobs
+    /// queued before scopes existed (a payload's data cannot carry it: `seal` drops the key).
     static func allowed(in payload: JSON) -> Set<String> {
         guard case let .array(items)? = payload[key] else { return [] }
         return Set(items.compactMap { if case let .string(name) = $0 { return name } else { return nil } })
     }
+
+    /// The `*` grant of jobs queued before scopes.
+    static let everyName = "*"
 }

@@ -56,7 +56,7 @@ public struct SecretStore: Sendable {
         while let start = rest.range(of: "${secrets.") {
             guard let end = rest[start.upperBound...].firstIndex(of: "}") else { break }
             let name = String(rest[start.upperBound..<end])
-            if allowed.contains(name) {
+            if allowed.contains(name) || allowed.contains(SecretScope.everyName) {
                 guard let value = values[name] else { throw MissingSecret(name: name) }
                 out += rest[..<start.lowerBound]
                 out += value
