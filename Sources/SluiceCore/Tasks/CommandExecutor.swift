@@ -87,9 +87,11 @@ public struct CommandExecutor: TaskExecutor {
             }
         }
         // The whole group, not only the child: whatever it started dies with it.
-        DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { child.killGroup() }
+        let deadline = DispatchWorkItem { child.killGroup() }
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: deadline)
         Thread.detachNewThread {
             let exit = child.wait()
+            deadline.cancel()   // a four-hour timer need not hold the child that long
             // A descendant that left the group (setsid) may still hold the pipes open: what it
             // wrote so far is kept, and neither the task nor the readers wait on it for long.
             if readers.wait(timeout: .now() + Self.drainGraceSeconds) == .timedOut {
