@@ -87,8 +87,8 @@ public struct CommandExecutor: TaskExecutor {
             }
         }
         // The whole group, not only the child: whatever it started dies with it.
-        let deadline = DispatchWorkItem { child.killGroup() }
-        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: deadline)
+        let deadline = Deadline(DispatchWorkItem { child.killGroup() })
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: deadline.item)
         Thread.detachNewThread {
             let exit = child.wait()
             deadline.cancel()   // a four-hour timer need not hold the child that long
@@ -138,6 +138,14 @@ public struct CommandExecutor: TaskExecutor {
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }
         return program
+    }
+
+    /// The timeout's work item, handed to the thread that cancels it once the command ends
+    /// (`DispatchWorkItem` is thread-safe but not marked Sendable).
+    final class Deadline: @unchecked Sendable {
+        let item: DispatchWorkItem
+        init(_ item: DispatchWorkItem) { self.item = item }
+        func cancel() { item.cancel() }
     }
 
     /// A flag set once, read from other threads.
