@@ -74,6 +74,9 @@ public enum HTTPTransportError: Error, Sendable, CustomStringConvertible {
     }
 
     public var isTimeout: Bool { if case .timedOut = self { return true } else { return false } }
+
+    /// The request could not be sent as it stands: the same every time, not worth a retry.
+    public var isInvalidRequest: Bool { if case .invalidRequest = self { return true } else { return false } }
 }
 
 

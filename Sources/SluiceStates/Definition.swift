@@ -51,8 +51,9 @@ public struct StateMachine: Sendable {
 
         /// The wait before retry number `retry` (1-based).
         func delay(retry: Int) -> Double {
-            var delay = max(0, intervalSeconds * pow(backoffRate, Double(max(0, retry - 1))))
-            if let maxDelaySeconds { delay = min(delay, max(0, maxDelaySeconds)) }
+            // Never negative: the fields were checked when the machine was parsed.
+            var delay = intervalSeconds * pow(backoffRate, Double(max(0, retry - 1)))
+            if let maxDelaySeconds { delay = min(delay, maxDelaySeconds) }
             return fullJitter ? Double.random(in: 0...delay) : delay
         }
     }

@@ -48,8 +48,7 @@ public struct CommandExecutor: TaskExecutor {
         var command: [String]?
         func fail(_ error: String, _ cause: String, retryable: Bool) {
             // The command, when there is one, so a result shows what was refused (Mender's job shape reads it).
-            let record = command.map { JSONText.object(["command": .raw(SluiceStates.JSON.array($0.map(SluiceStates.JSON.string)).description),
-                                                        "error": .string(cause)]) }
+            let record = command.map { JSONText.object(["command": .raw(Self.commandJSON($0)), "error": .string(cause)]) }
             completion(TaskOutcome(job: job, result: .failed(error: error, cause: cause, retryable: retryable, retryAfter: nil),
                                    startedAt: started, finishedAt: Date().timeIntervalSince1970, record: record))
         }
@@ -100,7 +99,7 @@ public struct CommandExecutor: TaskExecutor {
             }
             let finished = Date().timeIntervalSince1970
             let record = JSONText.object([
-                "command": .raw(SluiceStates.JSON.array(argv.map(SluiceStates.JSON.string)).description),
+                "command": .raw(Self.commandJSON(argv)),
                 "exitCode": { if case let .exited(code) = exit { return .int(Int(code)) } else { return .null } }(),
                 "signal": { if case let .signalled(signal) = exit { return .int(Int(signal)) } else { return .null } }(),
                 "stdout": .string(store.scrub(out.text)), "stderr": .string(store.scrub(err.text)),
@@ -129,6 +128,11 @@ public struct CommandExecutor: TaskExecutor {
 
     /// How long a finished command's output may still be arriving from a descendant.
     static let drainGraceSeconds = 2.0
+
+    /// The argv as recorded: a JSON array of strings, placeholders as written.
+    static func commandJSON(_ argv: [String]) -> String {
+        SluiceStates.JSON.array(argv.map(SluiceStates.JSON.string)).description
+    }
 
     /// A bare program name is looked up on PATH, as a shell would (but no shell runs).
     static func resolve(_ program: String) -> String {

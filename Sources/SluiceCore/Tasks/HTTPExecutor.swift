@@ -88,8 +88,7 @@ public struct HTTPExecutor: TaskExecutor, StartsWithoutBlocking {
             case let .failure(error):
                 metrics?.recordHTTP(statusClass: "error")
                 // A request that cannot be sent as it stands (a bad URL, a header with a line break) fails the same way every time.
-                let invalid: Bool
-                if case .invalidRequest = error { invalid = true } else { invalid = false }
+                let invalid = error.isInvalidRequest
                 let name = error.isTimeout ? "States.Timeout" : invalid ? "Sluice.Http.InvalidRequest" : "Sluice.Http.NoResponse"
                 let record = JSONText.object(["request": .raw(Self.describe(payload.request)), "error": .string(error.description),
                                               "durationMs": .int(Int((finished - started) * 1000))])
@@ -217,7 +216,7 @@ public struct HTTPExecutor: TaskExecutor, StartsWithoutBlocking {
         // Authorization-like headers are not written to history.
         let headers = request.headers.map { header -> (name: String, value: String) in
             let lower = header.name.lowercased()
-            return (header.name, lower == "authorization" || contains(lower, "token") || contains(lower, "secret") ? "[redacted]" : header.value)
+            return (header.name, lower == "authorization" || ByteSearch.contains(lower, "token") || ByteSearch.contains(lower, "secret") ? "[redacted]" : header.value)
         }
         // The body as sent (secrets still placeholders), capped as a response body is.
         guard let body = request.body else {
@@ -253,23 +252,6 @@ public struct HTTPExecutor: TaskExecutor, StartsWithoutBlocking {
         text.withUTF8 { JSONText.appendQuoted(utf8: $0, to: &out) }
         if lowercasingASCII {
             for index in start..<out.count where out[index] >= 0x41 && out[index] <= 0x5A { out[index] |= 0x20 }
-        }
-    }
-
-    /// Byte-wise substring test, for short ASCII `part`s. Neither Foundation's `contains` (through
-    /// NSString) nor `firstRange(of:)` (generic, it was 4% of a bench run) is cheap enough per header.
-    static func contains(_ text: String, _ part: StaticString) -> Bool {
-        let needle = UnsafeBufferPointer(start: part.utf8Start, count: part.utf8CodeUnitCount)
-        guard let first = needle.first else { return true }
-        var text = text
-        return text.withUTF8 { haystack in
-            guard haystack.count >= needle.count else { return false }
-            var start = 0
-            while start <= haystack.count - needle.count {
-                if haystack[start] == first, (1..<needle.count).allSatisfy({ haystack[start + $0] == needle[$0] }) { return true }
-                start += 1
-            }
-            return false
         }
     }
 }

@@ -12,6 +12,7 @@ import SluiceStates
 /// placeholder goes out as the text it is.
 enum SecretScope {
     static let key = "sluice.secrets"
+    private static let keyText: StaticString = "sluice.secrets"   // `key`, for `ByteSearch`
 
     /// The secret names in the static strings of a Task state's Parameters: keys ending in
     /// `.$` are JSONPaths or intrinsics over data, not text of the definition, and are skipped.
@@ -35,7 +36,8 @@ enum SecretScope {
     /// or through any escape (JSON allows only `\u` for its letters and dot, but a lenient
     /// reader is one bug away, so any backslash counts).
     static func seal(_ payload: String, names: [String]) -> String {
-        guard !names.isEmpty || payload.contains(key) || payload.utf8.contains(UInt8(ascii: "\\")) else { return payload }
+        // Runs for every job stored: byte scans, not Foundation's `contains`.
+        guard !names.isEmpty || ByteSearch.contains(payload, keyText) || payload.utf8.contains(UInt8(ascii: "\\")) else { return payload }
         guard case let .object(pairs)? = JSON(parsing: payload) else { return payload }
         var kept = pairs.filter { $0.0 != key }
         if kept.count == pairs.count && names.isEmpty { return payload }

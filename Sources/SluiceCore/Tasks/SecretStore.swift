@@ -52,32 +52,31 @@ public struct SecretStore: Sendable {
     public func resolve(_ text: String, allowing allowed: Set<String>) throws(MissingSecret) -> String {
         guard !allowed.isEmpty, Self.mayNameSecret(text.utf8) else { return text }
         var out = ""
-        var rest = text[...]
-        while let start = rest.range(of: "${secrets.") {
-            guard let end = rest[start.upperBound...].firstIndex(of: "}") else { break }
-            let name = String(rest[start.upperBound..<end])
-            if allowed.contains(name) || allowed.contains(SecretScope.everyName) {
-                guard let value = values[name] else { throw MissingSecret(name: name) }
-                out += rest[..<start.lowerBound]
-                out += value
-            } else {
-                out += rest[...end]
-            }
-            rest = rest[rest.index(after: end)...]
+        var copied = text.startIndex
+        for (range, name) in Self.placeholders(in: text) where allowed.contains(name) || allowed.contains(SecretScope.everyName) {
+            guard let value = values[name] else { throw MissingSecret(name: name) }
+            out += text[copied..<range.lowerBound]
+            out += value
+            copied = range.upperBound
         }
-        return out + rest
+        return out + text[copied...]
     }
 
     /// The names of the `${secrets.NAME}` placeholders in `text`, in order of appearance.
     static func referencedNames(in text: String) -> [String] {
+        placeholders(in: text).map(\.name)
+    }
+
+    /// Each complete `${secrets.NAME}` in `text`: its range and NAME.
+    static func placeholders(in text: String) -> [(range: Range<String.Index>, name: String)] {
         guard mayNameSecret(text.utf8) else { return [] }
-        var names: [String] = []
+        var found: [(range: Range<String.Index>, name: String)] = []
         var rest = text[...]
         while let start = rest.range(of: "${secrets."), let end = rest[start.upperBound...].firstIndex(of: "}") {
-            names.append(String(rest[start.upperBound..<end]))
-            rest = rest[rest.index(after: end)...]
+            found.append((start.lowerBound..<text.index(after: end), String(rest[start.upperBound..<end])))
+            rest = rest[text.index(after: end)...]
         }
-        return names
+        return found
     }
 
     /// Replaces every secret value found in `text` with `[redacted]`.
