@@ -1,0 +1,256 @@
+"""Shared pieces of the reliability suite: start and stop `sluice` processes and the HTTP target,
+submit over HTTP, read a process's descriptors and RSS, and check a database file for lost,
+stuck and duplicated work. Standard library only, so the suite runs on a fresh machine."""
+import http.client
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TERMINAL = ("succeeded", "failed", "cancelled", "timed_out")
+
+
+def log(*parts):
+    print(*parts, flush=True)
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_port(port, timeout=60.0, proc=None):
+    """Waits until 127.0.0.1:port accepts; False if the process died or time ran out."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc is not None and proc.poll() is not None:
+            return False
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def proc_stats(pid):
+    """(open descriptors, RSS in KiB) of a live process, or (None, None)."""
+    try:
+        fds = len(os.listdir("/proc/%d/fd" % pid))
+        with open("/proc/%d/status" % pid) as handle:
+            rss = next((int(line.split()[1]) for line in handle if line.startswith("VmRSS:")), None)
+        return fds, rss
+    except OSError:
+        return None, None
+
+
+class Target:
+    """reliability/lib/target.py in its own process."""
+
+    def __init__(self, workdir):
+        self.port_file = os.path.join(workdir, "target.port")
+        self.hits_file = os.path.join(workdir, "target.hits")
+        for path in (self.port_file, self.hits_file):
+            if os.path.exists(path):
+                os.unlink(path)
+        self.proc = subprocess.Popen([sys.executable, os.path.join(HERE, "target.py"),
+                                      "--port-file", self.port_file, "--hits", self.hits_file])
+        deadline = time.time() + 20
+        while not os.path.exists(self.port_file):
+            if time.time() > deadline or self.proc.poll() is not None:
+                raise RuntimeError("the HTTP target did not start")
+            time.sleep(0.05)
+        self.port = int(open(self.port_file).read())
+
+    def stop(self):
+        """Stops the target; returns the number of requests it answered."""
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        try:
+            return json.load(open(self.hits_file))["hits"]
+        except (OSError, ValueError):
+            return None
+
+
+class Sluice:
+    """One `sluice` process (serve, server or worker) that can be killed and started again.
+
+    `unexpected` counts exits nobody asked for (a crash: a signal other than our SIGKILL, or a
+    non-zero exit); the log of each incarnation is kept for the report."""
+
+    def __init__(self, binary, args, workdir, name, port=None, env=None):
+        self.binary, self.args, self.workdir, self.name, self.port = binary, args, workdir, name, port
+        self.env = env
+        self.proc = None
+        self.incarnation = 0
+        self.kills = 0
+        self.unexpected = []
+        self.expecting_exit = False
+
+    def log_path(self, incarnation=None):
+        return os.path.join(self.workdir, "%s.%d.log" % (self.name, self.incarnation if incarnation is None else incarnation))
+
+    def start(self, timeout=90.0):
+        self.incarnation += 1
+        self.expecting_exit = False
+        handle = open(self.log_path(), "w")
+        self.proc = subprocess.Popen([self.binary] + self.args, stdout=handle, stderr=subprocess.STDOUT, env=self.env,
+                                     start_new_session=True)
+        handle.close()
+        if self.port is not None:
+            if not wait_port(self.port, timeout, self.proc):
+                self.check()
+                raise RuntimeError("%s did not listen on %d; log %s:\n%s" % (self.name, self.port, self.log_path(), self.tail()))
+        else:
+            time.sleep(0.3)
+            self.check()
+
+    def tail(self, lines=15):
+        try:
+            return "".join(open(self.log_path(), errors="replace").readlines()[-lines:])
+        except OSError:
+            return ""
+
+    def check(self):
+        """Records an exit nobody asked for; True if the process is running."""
+        if self.proc is None:
+            return False
+        code = self.proc.poll()
+        if code is None:
+            return True
+        if not self.expecting_exit:
+            self.unexpected.append((self.incarnation, code, self.tail()))
+            self.expecting_exit = True
+        return False
+
+    def kill(self):
+        if self.check():
+            self.expecting_exit = True
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+            self.kills += 1
+
+    def terminate(self, timeout=30.0):
+        """SIGTERM and wait: returns the exit code (None if it had to be killed)."""
+        if not self.check():
+            return self.proc.returncode if self.proc else None
+        self.expecting_exit = True
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+            return None
+
+
+class Submitter:
+    """Submits over one keep-alive connection; reconnects after a refused or cut connection."""
+
+    def __init__(self, port, timeout=15.0):
+        self.port, self.timeout = port, timeout
+        self.conn = None
+
+    def request(self, method, path, body=None, headers=None):
+        """(status, parsed JSON or raw bytes); raises OSError / http.client errors on a cut."""
+        if self.conn is None:
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
+        data = body if isinstance(body, (bytes, type(None))) else json.dumps(body).encode()
+        hdrs = {"Content-Type": "application/json"}
+        hdrs.update(headers or {})
+        try:
+            self.conn.request(method, path, body=data, headers=hdrs)
+            response = self.conn.getresponse()
+            raw = response.read()
+        except Exception:
+            self.close()
+            raise
+        try:
+            return response.status, json.loads(raw) if raw else None, raw
+        except ValueError:
+            return response.status, None, raw
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+def open_ro(db):
+    connection = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=30)
+    connection.execute("PRAGMA busy_timeout=30000")
+    return connection
+
+
+def unfinished(db):
+    """Executions not in a terminal status (read from the file)."""
+    with open_ro(db) as connection:
+        return connection.execute("SELECT count(*) FROM executions WHERE status IN ('pending','running')").fetchone()[0]
+
+
+def wait_drained(db, timeout, alive=lambda: True):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if unfinished(db) == 0:
+                return True
+        except sqlite3.Error:
+            pass
+        alive()
+        time.sleep(0.5)
+    return False
+
+
+def audit(db, acked, steps=None):
+    """Checks the file against what the API acknowledged (`acked`: idempotency key -> uid).
+
+    Returns a dict: executions, lost (acknowledged, not in the file), stuck (not terminal),
+    failed, duplicate_steps (a step whose task succeeded, or whose job finished done, more than
+    once in one execution, or that was exited twice), duplicate_ends (an execution end stored twice), extra (executions
+    in the file for a key never acknowledged that are not retries of one; informational),
+    integrity (PRAGMA integrity_check)."""
+    with open_ro(db) as connection:
+        integrity = connection.execute("PRAGMA integrity_check").fetchone()[0]
+        rows = connection.execute("SELECT uid, idempotency_key, status FROM executions WHERE parent_id IS NULL").fetchall()
+        by_uid = {uid: (key, status) for uid, key, status in rows}
+        lost = [key for key, uid in acked.items() if uid not in by_uid]
+        stuck = [uid for uid, (_, status) in by_uid.items() if status not in TERMINAL]
+        failed = [uid for uid, (_, status) in by_uid.items() if status != "succeeded" and status in TERMINAL]
+        acked_uids = set(acked.values())
+        extra = [uid for uid in by_uid if uid not in acked_uids]
+        duplicate_tasks = connection.execute(
+            "SELECT count(*) FROM (SELECT execution_id, step, type FROM history WHERE type IN ('TaskSucceeded', 'StateExited') "
+            "GROUP BY execution_id, step, type HAVING count(*) > 1)").fetchone()[0]
+        duplicate_jobs = connection.execute(
+            "SELECT count(*) FROM (SELECT execution_id, step FROM jobs WHERE state = 'done' AND kind = 'task' "
+            "GROUP BY execution_id, step HAVING count(*) > 1)").fetchone()[0]
+        duplicate_ends = connection.execute(
+            "SELECT count(*) FROM (SELECT execution_id FROM history WHERE type IN "
+            "('ExecutionSucceeded','ExecutionFailed','ExecutionTimedOut') GROUP BY execution_id HAVING count(*) > 1)").fetchone()[0]
+        missing_steps = 0
+        if steps:
+            missing_steps = connection.execute(
+                "SELECT count(*) FROM executions e WHERE e.status = 'succeeded' AND e.parent_id IS NULL AND "
+                "(SELECT count(DISTINCT step) FROM history h WHERE h.execution_id = e.id AND h.type = 'TaskSucceeded') != ?",
+                (steps,)).fetchone()[0]
+    return {
+        "executions": len(by_uid), "lost": len(lost), "stuck": len(stuck), "failed": len(failed),
+        "duplicate_transitions": duplicate_tasks + duplicate_jobs + duplicate_ends, "duplicate_tasks": duplicate_tasks,
+        "duplicate_jobs": duplicate_jobs, "duplicate_ends": duplicate_ends, "missing_steps": missing_steps,
+        "extra": len(extra), "integrity": integrity, "lost_keys": lost[:10], "stuck_uids": stuck[:10], "failed_uids": failed[:10],
+    }
+
+
+def figures(name, values):
+    """One line of `key=value` figures, the first word the part's name."""
+    log(name + " " + " ".join("%s=%s" % (key, value) for key, value in values.items()))
