@@ -43,14 +43,17 @@ public struct CommandExecutor: TaskExecutor {
         }
     }
 
-    public func execute(_ job: ClaimedJob, completion: @escaping @Sendable (TaskOutcome) -> Void) {
+    public func execute(_ job: ClaimedJob, completion report: @escaping @Sendable (TaskOutcome) -> Void) {
         let started = Date().timeIntervalSince1970
         var command: [String]?
+        // The child's output and errors may echo a secret (a failed start names the program):
+        // every outcome passes the task's redactor, in this one place. `none` until secrets resolve.
+        var redactor = Redactor.none
         func fail(_ error: String, _ cause: String, retryable: Bool) {
             // The command, when there is one, so a result shows what was refused (Mender's job shape reads it).
             let record = command.map { JSONText.object(["command": .raw(Self.commandJSON($0)), "error": .string(cause)]) }
-            completion(TaskOutcome(job: job, result: .failed(error: error, cause: cause, retryable: retryable, retryAfter: nil),
-                                   startedAt: started, finishedAt: Date().timeIntervalSince1970, record: record))
+            report(redactor.redact(TaskOutcome(job: job, result: .failed(error: error, cause: cause, retryable: retryable, retryAfter: nil),
+                                               startedAt: started, finishedAt: Date().timeIntervalSince1970, record: record)))
         }
         guard let payload = SluiceStates.JSON(parsing: job.payload), case let .array(items)? = payload["command"], !items.isEmpty else {
             return fail("States.Runtime", "cli task needs a non-empty command list", retryable: false)
@@ -66,7 +69,9 @@ public struct CommandExecutor: TaskExecutor {
         do { resolved = try argv.map { try secrets.resolve($0, allowing: granted) } } catch {
             return fail("Sluice.MissingSecret", "\(error)", retryable: false)
         }
-        let store = secrets
+        redactor = secrets.redactor(for: granted)
+        let taskRedactor = redactor
+        let completion = taskRedactor.wrapping(report)
         let timeout = payload["timeoutSeconds"]?.number ?? 60
         let child: ChildProcess
         do { child = try ChildProcess(executable: Self.resolve(resolved[0]), arguments: Array(resolved.dropFirst())) } catch {
@@ -102,7 +107,7 @@ public struct CommandExecutor: TaskExecutor {
                 "command": .raw(Self.commandJSON(argv)),
                 "exitCode": { if case let .exited(code) = exit { return .int(Int(code)) } else { return .null } }(),
                 "signal": { if case let .signalled(signal) = exit { return .int(Int(signal)) } else { return .null } }(),
-                "stdout": .string(store.scrub(out.text)), "stderr": .string(store.scrub(err.text)),
+                "stdout": .string(taskRedactor.redact(out.text)), "stderr": .string(taskRedactor.redact(err.text)),
                 "truncated": .bool(out.truncated || err.truncated), "durationMs": .int(Int((finished - started) * 1000)),
             ])
             switch exit {
@@ -115,7 +120,7 @@ public struct CommandExecutor: TaskExecutor {
             case let .exited(code), let .signalled(code):
                 let how = exit == .exited(code) ? "exited with \(code)" : "killed by signal \(code)"
                 completion(TaskOutcome(job: job, result: .failed(error: "Sluice.Command.ExitCode.\(code)",
-                                                                 cause: "\(argv[0]) \(how): \(String(store.scrub(err.text).suffix(512)))",
+                                                                 cause: "\(argv[0]) \(how): \(String(taskRedactor.redact(err.text).suffix(512)))",
                                                                  retryable: true, retryAfter: nil),
                                        startedAt: started, finishedAt: finished, record: record))
             case .lost:

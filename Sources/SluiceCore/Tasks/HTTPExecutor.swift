@@ -63,14 +63,30 @@ public struct HTTPExecutor: TaskExecutor, StartsWithoutBlocking {
                                    startedAt: started, finishedAt: Date().timeIntervalSince1970))
             return
         }
+        // curl would also read `file://` and speak ftp, gopher … : only the web's schemes go out.
+        // Checked on the URL as sent (a secret or an input may have supplied the scheme); the
+        // cause names the URL as written, placeholders and all.
+        guard Self.hasWebScheme(sent.url) else {
+            let cause = "\(payload.request.method) \(payload.request.url): only http:// and https:// URLs are sent"
+            completeLater(TaskOutcome(job: job, result: .failed(error: "Sluice.Http.InvalidRequest", cause: cause, retryable: false, retryAfter: nil),
+                                      startedAt: started, finishedAt: Date().timeIntervalSince1970))
+            return
+        }
         let metrics = metrics
-        let store = secrets
+        // Whatever comes back may echo a secret sent (a header, a body, curl's "Could not resolve
+        // host: …"): every string recorded or returned passes the task's redactor, the body and
+        // headers before they are cut or embedded, the whole outcome at the end.
+        let redactor = secrets.redactor(for: payload.secretNames)
+        let completion = redactor.wrapping(completion)
         client.perform(sent) { result in
             let finished = Date().timeIntervalSince1970
             switch result {
             case var .success(response):
                 metrics?.recordHTTP(statusClass: HTTPExecutor.statusClass(response.status))
-                if !store.values.isEmpty { response.body = Array(store.scrub(String(decoding: response.body, as: UTF8.self)).utf8) }
+                if !redactor.isEmpty {
+                    response.body = redactor.redact(response.body)
+                    response.headers = response.headers.map { ($0.name, redactor.redact($0.value)) }
+                }
                 let headers = Self.headerObject(response.headers)
                 let record = Self.record(payload.request, response: response, headers: headers)
                 let ok = payload.success.map { $0.contains(response.status) } ?? (200..<300).contains(response.status)
@@ -97,6 +113,25 @@ public struct HTTPExecutor: TaskExecutor, StartsWithoutBlocking {
                                        startedAt: started, finishedAt: finished, record: record))
             }
         }
+    }
+
+    /// Whether `url` starts with `http://` or `https://`, in any case: a byte test per request.
+    static func hasWebScheme(_ url: String) -> Bool {
+        var index = 0
+        for byte in url.utf8 {
+            let lower = byte | 0x20
+            switch index {
+            case 0: guard lower == UInt8(ascii: "h") else { return false }
+            case 1, 2: guard lower == UInt8(ascii: "t") else { return false }
+            case 3: guard lower == UInt8(ascii: "p") else { return false }
+            case 4: if lower == UInt8(ascii: "s") { index = 5; continue }; guard byte == UInt8(ascii: ":") else { return false }; index = 6; continue
+            case 5: guard byte == UInt8(ascii: ":") else { return false }
+            case 6, 7: guard byte == UInt8(ascii: "/") else { return false }
+            default: return true
+            }
+            index += 1
+        }
+        return index >= 8
     }
 
     /// `2xx` … for the metrics label, without formatting a String per response.

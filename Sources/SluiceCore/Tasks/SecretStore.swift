@@ -2,12 +2,20 @@ import Foundation
 
 /// Secrets that templates reference as `${secrets.NAME}`. They are resolved only inside the
 /// executor, at the moment of the request or command: payloads, history, logs and API output
-/// keep the `${secrets.NAME}` placeholder, and any echo of a value in a response or output is
-/// replaced by `[redacted]` before it is recorded.
+/// keep the `${secrets.NAME}` placeholder, and any echo of a value in a response, output or
+/// error, in any encoding, is replaced by `[redacted]` before it is recorded (`Redactor`).
 public struct SecretStore: Sendable {
     public let values: [String: String]
 
     public init(values: [String: String] = [:]) { self.values = values }
+
+    /// The redactor for a task allowed the secrets `names` (`SecretScope`; `*` is every one):
+    /// `Redactor.none`, at no cost, when it has none.
+    func redactor(for names: Set<String>) -> Redactor {
+        guard !names.isEmpty, !values.isEmpty else { return .none }
+        if names.contains(SecretScope.everyName) { return Redactor(values: values.values) }
+        return Redactor(values: names.compactMap { values[$0] })
+    }
 
     public enum LoadError: Error, CustomStringConvertible {
         case unreadable(String)
@@ -79,7 +87,6 @@ public struct SecretStore: Sendable {
         return found
     }
 
-    /// Replaces every secret value found in `text` with `[redacted]`.
     /// False when `text` has no `${`, so it cannot hold `${secrets.NAME}`: a byte loop, because
     /// Foundation's `contains` (through NSString) on every request was a visible cost.
     public static func mayNameSecret(_ text: some Sequence<UInt8>) -> Bool {
@@ -89,13 +96,5 @@ public struct SecretStore: Sendable {
             afterDollar = byte == UInt8(ascii: "$")
         }
         return false
-    }
-
-    public func scrub(_ text: String) -> String {
-        var result = text
-        for value in values.values where value.count >= 4 && result.contains(value) {
-            result = result.replacingOccurrences(of: value, with: "[redacted]")
-        }
-        return result
     }
 }

@@ -36,7 +36,19 @@ public struct TriggerPlan: Sendable {
 public enum TriggerPlanner {
     /// Scans the trigger's directory now.
     public static func scan(_ trigger: TriggerDefinition, now: Double = Date().timeIntervalSince1970) -> TriggerPlan {
-        let listing = FileWalker.list(trigger.directory)
+        scan(trigger, now: now, limits: .standard, isCancelled: { false })
+    }
+
+    /// A walk that stopped early (a bound, a shutdown) plans nothing: a partial listing could
+    /// start a group without all its files. The plan carries the reason as an error.
+    static func scan(_ trigger: TriggerDefinition, now: Double, limits: FileWalker.Limits, isCancelled: @escaping () -> Bool) -> TriggerPlan {
+        let listing = FileWalker.list(trigger.directory, limits: limits, isCancelled: isCancelled)
+        if let stop = listing.stop {
+            var plan = TriggerPlan(trigger: trigger.name)
+            plan.scanned = listing.files.count
+            plan.errors = listing.errors + ["\(trigger.directory): \(stop)"]
+            return plan
+        }
         var plan = plan(trigger, files: listing.files, now: now)
         plan.errors += listing.errors
         return plan

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Runs each trigger on its interval on one thread: scan, plan, start the ready groups with
 /// their markers (one transaction), wake the dispatcher, beat. A failing scan is reported and
@@ -18,6 +19,9 @@ public final class TriggerScanner: @unchecked Sendable {
     private let triggers: [TriggerDefinition]
     private let role: String
     private let loop = TimedLoop(name: "sluice-scanner")
+    /// Set by `stop()`: the walk in progress checks it per entry, so a stop (SIGTERM) does not
+    /// wait for a pass over a large tree to finish.
+    private let stopping = Atomic<Bool>(false)
 
     public init(engine: Engine, triggers: [TriggerDefinition], role: String) {
         self.engine = engine
@@ -34,7 +38,9 @@ public final class TriggerScanner: @unchecked Sendable {
         loop.start { [self] in
             let now = Date().timeIntervalSince1970
             for (index, trigger) in triggers.enumerated() where now >= next[index] {
-                let report = Self.pass(trigger, store: engine.store, now: now)
+                if stopping.load(ordering: .relaxed) { break }
+                let report = Self.pass(trigger, store: engine.store, now: now, limits: .standard,
+                                       isCancelled: { [self] in stopping.load(ordering: .relaxed) })
                 if !report.started.isEmpty { engine.noteJobsAdded() }
                 for error in report.errors { FileHandle.standardError.write(Data("sluice: trigger \(trigger.name): \(error)\n".utf8)) }
                 next[index] = Self.nextRun(trigger, after: Date())
@@ -48,12 +54,21 @@ public final class TriggerScanner: @unchecked Sendable {
         }
     }
 
-    public func stop() { loop.stop() }
+    public func stop() {
+        stopping.store(true, ordering: .relaxed)
+        loop.stop()
+    }
 
     /// One pass of one trigger: what the scan thread does each interval.
     @discardableResult
     public static func pass(_ trigger: TriggerDefinition, store: any Store, now: Double = Date().timeIntervalSince1970) -> PassReport {
-        let plan = TriggerPlanner.scan(trigger, now: now)
+        pass(trigger, store: store, now: now, limits: .standard, isCancelled: { false })
+    }
+
+    /// A pass with the walk's bounds and stop flag (`FileWalker`); a walk cut short starts nothing.
+    static func pass(_ trigger: TriggerDefinition, store: any Store, now: Double = Date().timeIntervalSince1970,
+                     limits: FileWalker.Limits, isCancelled: @escaping () -> Bool = { false }) -> PassReport {
+        let plan = TriggerPlanner.scan(trigger, now: now, limits: limits, isCancelled: isCancelled)
         var report = PassReport(trigger: trigger.name, waiting: plan.waiting.count, unmatched: plan.unmatched,
                                 scanned: plan.scanned, errors: plan.errors)
         guard !plan.ready.isEmpty else { return report }

@@ -9,7 +9,8 @@ import Glibc
 /// connection, keep-alive, and every request recorded. Routes:
 /// `/ok`, `/echo` (JSON of method, path, headers, body), `/json` (a fixed JSON body),
 /// `/delay?ms=N`, `/status/N`, `/retry-after` (429, Retry-After: 1), `/reset` (RST, no answer),
-/// `/big?bytes=N`, `/flaky?fail=N` (503 for the first N requests to it, then 200).
+/// `/big?bytes=N`, `/flaky?fail=N` (503 for the first N requests to it, then 200),
+/// `/reflect?status=N` (the request's `X-Value` header and body handed back, in several encodings).
 final class TestHTTPServer: @unchecked Sendable {
     struct Request: Sendable {
         let method: String
@@ -99,6 +100,19 @@ final class TestHTTPServer: @unchecked Sendable {
             let object: [String: Any] = ["method": request.method, "path": request.path, "headers": request.headers, "body": request.body]
             let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             send(fd, 200, String(decoding: data, as: UTF8.self), type: "application/json")
+        case "/reflect":
+            // Hands a value back in every form a careless server might: the request's `X-Value`
+            // header as a response header, and its body as it is, JSON-escaped (`\"`, `\\`, `\/`,
+            // `\u00e9`) and percent-encoded (`+` for space) in the response body.
+            let value = request.headers["x-value"] ?? ""
+            let escaped = String(decoding: try! JSONSerialization.data(withJSONObject: [request.body]), as: UTF8.self)
+            let ascii = escaped.unicodeScalars.map { $0.isASCII ? String($0) : String(format: "\\u%04x", $0.value) }.joined()
+            var form = CharacterSet.alphanumerics
+            form.insert(" ")
+            let encoded = (request.body.addingPercentEncoding(withAllowedCharacters: form) ?? "").replacingOccurrences(of: " ", with: "+")
+            let body = "raw=\(request.body)\njson=\(escaped)\nascii=\(ascii)\nurl=\(encoded)\n"
+            let status = Int(query["status"] ?? "200") ?? 200
+            send(fd, status, body, extra: "X-Reflected: \(value)\r\n")
         case "/delay":
             usleep(UInt32((Int(query["ms"] ?? "0") ?? 0) * 1000))
             send(fd, 200, "late")
