@@ -27,7 +27,7 @@ struct ExecutionRoutes {
         }
         let submission = Submission(
             definition: definition, version: try body.int("version"), input: try body.json("input", default: "{}"),
-            queue: try body.string("queue") ?? "default", priority: try body.int("priority") ?? 0,
+            queue: try body.queue(), priority: try body.priority(),
             namespace: try body.string("namespace"), idempotencyKey: try body.string("idempotencyKey"), runAt: runAt)
         let receipt: SubmitReceipt
         do {

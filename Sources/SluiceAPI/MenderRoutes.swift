@@ -171,7 +171,8 @@ struct MenderRoutes {
         let text = String(decoding: buffer.readableBytesView, as: UTF8.self)
         do {
             let value = try Document.parse(text, file: "request body", yaml: false)
-            let definition = try DefinitionCompiler.compile(text: text, value: value, file: "request body")
+            // Mender's route registers Mender's dialect only; a machine has no name here.
+            let definition = try DefinitionCompiler.compile(text: text, value: value, file: "request body", dialect: "tasklist")
             let before = try engine.store.definition(name: definition.name, version: nil)?.version
             let version = try engine.store.register(definition: definition, now: Date().timeIntervalSince1970)
             if before == version { return Self.error(.conflict, "Workflow already exists") }

@@ -30,6 +30,22 @@ public struct StateMachine: Sendable {
     }
     public let raw: JSON
 
+    /// Every Task state with its resource and its `Parameters` as written, for a caller that
+    /// checks what it can see before running (a static URL's scheme, say). Nested states are
+    /// named `Outer/Inner`, as in `resources`.
+    public var taskStates: [(state: String, resource: String, parameters: JSON?)] {
+        var found: [(String, String, JSON?)] = []
+        for (name, state) in states {
+            switch state.kind {
+            case let .task(resource, _, _): found.append((name, resource, raw["States"]?[name]?["Parameters"]))
+            case let .parallel(branches): for branch in branches { found += branch.taskStates.map { ("\(name)/\($0.state)", $0.resource, $0.parameters) } }
+            case let .map(processor, _, _, _, _): found += processor.taskStates.map { ("\(name)/\($0.state)", $0.resource, $0.parameters) }
+            default: break
+            }
+        }
+        return found
+    }
+
     enum Kind: @unchecked Sendable {
         case pass(result: JSON?)
         case choice(rules: [(ChoiceRule, String)], defaultNext: String?)
@@ -235,5 +251,78 @@ public struct StateMachine: Sendable {
                      resultPath: try path(body["ResultPath"], "\(pointer)/ResultPath"),
                      parameters: { if case .map = kind { return nil }; return isMapOrPass ? body["Parameters"].map(PayloadTemplate.init) : nil }(),
                      resultSelector: body["ResultSelector"].map(PayloadTemplate.init), retry: retry, catchers: catchers)
+    }
+}
+
+extension StateMachine {
+    /// The longest Wait, timeout or heartbeat a definition may give: AWS's 99,999,999 seconds.
+    public static let maxSeconds = 99_999_999.0
+
+    /// What a new definition must pass besides what running one needs (parsing a stored
+    /// definition does not repeat these, so a machine stored before a rule existed still runs):
+    /// every state reachable from StartAt and a Succeed, Fail or `End: true` among them (AWS
+    /// refuses unreachable states, and a machine with no end would never finish), exactly one
+    /// of a Wait's four fields, Wait seconds from 0 and timeouts above 0 up to `maxSeconds`,
+    /// MaxConcurrency a whole number from 0 (no limit).
+    /// Branches and item processors are checked the same way; errors name the pointer.
+    public func check() throws(DefinitionError) {
+        var reached: Set<String> = [startAt]
+        var pending = [startAt]
+        var ends = false
+        while let name = pending.popLast(), let state = states[name] {
+            switch state.kind {
+            case .succeed, .fail: ends = true
+            default: if state.end { ends = true }
+            }
+            var targets = (state.next.map { [$0] } ?? []) + state.catchers.map(\.next)
+            if case let .choice(rules, defaultNext) = state.kind { targets += rules.map(\.1) + (defaultNext.map { [$0] } ?? []) }
+            for target in targets where reached.insert(target).inserted { pending.append(target) }
+        }
+        if let unreached = states.keys.sorted().first(where: { !reached.contains($0) }) {
+            throw DefinitionError(pointer: "/States/\(unreached)", message: "state is not reachable from StartAt (\(startAt))")
+        }
+        if !ends {
+            throw DefinitionError(pointer: "/States", message: "no end is reachable from StartAt: the machine needs a Succeed or Fail state or End: true")
+        }
+        try Self.checkSeconds(raw["TimeoutSeconds"], "/TimeoutSeconds", zeroAllowed: false)
+        for name in states.keys.sorted() {
+            guard let state = states[name] else { continue }
+            let pointer = "/States/\(name)"
+            let body = raw["States"]?[name]
+            switch state.kind {
+            case .wait:
+                let given = ["Seconds", "SecondsPath", "Timestamp", "TimestampPath"].filter { body?[$0] != nil }
+                if given.count != 1 {
+                    throw DefinitionError(pointer: pointer, message: "a Wait state needs exactly one of Seconds, SecondsPath, Timestamp, TimestampPath")
+                }
+                try Self.checkSeconds(body?["Seconds"], "\(pointer)/Seconds", zeroAllowed: true)
+            case .task:
+                try Self.checkSeconds(body?["TimeoutSeconds"], "\(pointer)/TimeoutSeconds", zeroAllowed: false)
+                try Self.checkSeconds(body?["HeartbeatSeconds"], "\(pointer)/HeartbeatSeconds", zeroAllowed: false)
+            case let .parallel(branches):
+                for (i, branch) in branches.enumerated() {
+                    do { try branch.check() } catch { throw DefinitionError(pointer: "\(pointer)/Branches/\(i)\(error.pointer)", message: error.message) }
+                }
+            case let .map(processor, _, _, _, _):
+                if let given = body?["MaxConcurrency"] {
+                    guard let number = given.number, number.isFinite, number == number.rounded(), number >= 0, number <= 1e9 else {
+                        throw DefinitionError(pointer: "\(pointer)/MaxConcurrency", message: "expected a whole number from 0 (no limit) to 1000000000")
+                    }
+                }
+                let key = body?["ItemProcessor"] != nil ? "ItemProcessor" : "Iterator"
+                do { try processor.check() } catch { throw DefinitionError(pointer: "\(pointer)/\(key)\(error.pointer)", message: error.message) }
+            default:
+                break
+            }
+        }
+    }
+
+    /// A number of seconds up to `maxSeconds`: from 0 for a Wait, above 0 for a timeout (AWS
+    /// asks for whole seconds; fractions are kept, as the engine runs them).
+    private static func checkSeconds(_ value: JSON?, _ pointer: String, zeroAllowed: Bool) throws(DefinitionError) {
+        guard let value else { return }
+        guard let number = value.number, number.isFinite, zeroAllowed ? number >= 0 : number > 0, number <= maxSeconds else {
+            throw DefinitionError(pointer: pointer, message: "expected seconds \(zeroAllowed ? "from 0" : "above 0") up to \(Int(maxSeconds))")
+        }
     }
 }

@@ -39,10 +39,7 @@ public struct DefinitionFolder: Sendable {
     }
 
     public mutating func add(file path: String, baseDirectory: String) throws(Document.LoadError) {
-        let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw Document.LoadError(file: path, location: "", message: "cannot read: \(error.localizedDescription)")
-        }
+        let text = try Document.read(path: path)
         let value = try Document.parse(text, file: path, yaml: !path.hasSuffix(".json"))
         if let object = value as? [String: Any], object["trigger"] != nil {
             triggers.append(try TriggerDefinition.parse(value, file: path, baseDirectory: baseDirectory))

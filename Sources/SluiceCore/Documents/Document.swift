@@ -20,16 +20,32 @@ public enum Document {
         public var description: String { "\(file): \(location.isEmpty ? "" : "\(location): ")\(message)" }
     }
 
-    public static func load(path: String) throws(LoadError) -> Any {
-        let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw LoadError(file: path, location: "", message: "cannot read: \(error.localizedDescription)")
-        }
-        return try parse(text, file: path, yaml: path.hasSuffix(".yaml") || path.hasSuffix(".yml"))
+    public static func load(path: String, limits: DocumentLimits = .standard) throws(LoadError) -> Any {
+        let text = try read(path: path, limits: limits)
+        return try parse(text, file: path, yaml: path.hasSuffix(".yaml") || path.hasSuffix(".yml"), limits: limits)
     }
 
-    public static func parse(_ text: String, file: String, yaml: Bool) throws(LoadError) -> Any {
+    /// A file's text; one larger than `limits.maxBytes` is refused before it is read.
+    public static func read(path: String, limits: DocumentLimits = .standard) throws(LoadError) -> String {
+        if let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? NSNumber {
+            try limits.checkSize(size.intValue, file: path)
+        }
+        do {
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+            try limits.checkSize(text.utf8.count, file: path)
+            return text
+        } catch let error as LoadError {
+            throw error
+        } catch {
+            throw LoadError(file: path, location: "", message: "cannot read: \(error.localizedDescription)")
+        }
+    }
+
+    /// Checks `limits` on the text (size, nesting, YAML aliases) before any parser builds it.
+    public static func parse(_ text: String, file: String, yaml: Bool, limits: DocumentLimits = .standard) throws(LoadError) -> Any {
+        try limits.checkSize(text.utf8.count, file: file)
         if yaml {
+            try YAMLBudget.check(text, file: file, limits: limits)
             do {
                 guard let value = try Yams.load(yaml: text) else { throw LoadError(file: file, location: "", message: "empty document") }
                 return normalize(value)
@@ -40,6 +56,7 @@ public enum Document {
                 throw LoadError(file: file, location: location, message: "invalid YAML: \(message)")
             }
         }
+        try limits.checkJSONDepth(text, file: file)
         do {
             return try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
         } catch {

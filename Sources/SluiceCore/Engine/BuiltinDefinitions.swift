@@ -4,6 +4,10 @@ import Foundation
 /// `noop` (one task that does nothing) and `sleep` (one task that waits `{"ms": N}`, taken
 /// from the execution's input).
 public enum BuiltinDefinitions {
+    /// The built-ins' names: an upload by one of these names would become its newest version
+    /// and shadow it, so definition loaders refuse them (`Names.definitionProblem`).
+    public static let names: Set<String> = ["noop", "sleep"]
+
     public static func register(in store: any Store, now: Double = Date().timeIntervalSince1970) throws {
         try store.register(definition: taskChain(name: "noop", TaskChainProgram.Task(name: "noop", type: "noop")), now: now)
         try store.register(definition: taskChain(name: "sleep", TaskChainProgram.Task(name: "sleep", type: "sleep", parameters: nil)), now: now)

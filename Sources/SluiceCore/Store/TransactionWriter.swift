@@ -22,6 +22,8 @@ struct TransactionWriter {
     // MARK: Submit
 
     mutating func submit(_ submission: Submission) throws -> SubmitReceipt {
+        // A queue no pool is named for, or a priority out of range, is refused before anything is stored.
+        if let problem = Names.submissionProblem(submission) { throw StoreError.cannotStart(definition: submission.definition, reason: problem) }
         if let key = submission.idempotencyKey {
             let existing = try db.prepared("SELECT uid, id FROM executions WHERE idempotency_key = ?")
             existing.bind(1, key)

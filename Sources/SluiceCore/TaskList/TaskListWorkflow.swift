@@ -37,6 +37,10 @@ public struct TaskListWorkflow: Sendable {
         let inputs = try reader.strings("inputParameters") ?? []
         let optional = try reader.strings("optionalParameters") ?? []
         guard let rawTasks = reader.object["tasks"] as? [Any] else { throw reader.error("tasks", "required: a list of tasks") }
+        let maxTasks = DocumentLimits.standard.maxTasks
+        if rawTasks.count > maxTasks {
+            throw reader.error("tasks", "\(rawTasks.count) tasks are too many \(DocumentLimits.named("maxTasks", maxTasks))")
+        }
         var tasks: [Task] = []
         var names: Set<String> = []
         for (index, rawTask) in rawTasks.enumerated() {
@@ -54,7 +58,7 @@ public struct TaskListWorkflow: Sendable {
             case "http":
                 guard let http = try task.child("http") else { throw task.error("http", "required for an http task") }
                 try http.allowOnly(httpFields)
-                _ = try http.requiredString("uri")
+                let uri = try http.requiredString("uri")
                 if let method = try http.string("method"), method.isEmpty || !method.allSatisfy({ $0.isLetter && $0.isASCII }) {
                     throw http.error("method", "expected an HTTP method such as GET or POST")
                 }
@@ -78,6 +82,7 @@ public struct TaskListWorkflow: Sendable {
                         throw http.error(field, "expected a list of HTTP status codes (100-599)")
                     }
                 }
+                if let problem = URLScheme.staticProblem(uri) { throw http.error("uri", problem) }
                 block = JSON(foundation: http.object)
             case "cli":
                 guard let cli = try task.child("cli") else { throw task.error("cli", "required for a cli task") }

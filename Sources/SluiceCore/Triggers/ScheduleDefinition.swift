@@ -43,8 +43,10 @@ public struct ScheduleDefinition: @unchecked Sendable {
         guard let catchUp = CatchUp(rawValue: catchUpText) else { throw reader.error("catch_up", "expected none, latest or all") }
         let maxCatchUp = try reader.int("max_catch_up") ?? 100
         guard maxCatchUp >= 1 else { throw reader.error("max_catch_up", "must be at least 1") }
+        let queue = try reader.string("queue")
+        if let queue, let problem = Names.queueProblem(queue) { throw reader.error("queue", problem) }
         return ScheduleDefinition(name: try reader.requiredString("schedule"), workflow: try reader.requiredString("workflow"),
-                                  queue: try reader.string("queue"), cron: cron, input: (try reader.child("input"))?.object ?? [:],
+                                  queue: queue, cron: cron, input: (try reader.child("input"))?.object ?? [:],
                                   catchUp: catchUp, maxCatchUp: maxCatchUp)
     }
 

@@ -119,13 +119,24 @@ public struct TriggerDefinition: @unchecked Sendable {
         for field in TemplateText.fields(in: marker) where !captureNames.contains(field) && !["group", "window"].contains(field) {
             throw reader.error("marker", "names '${\(field)}', which is not a named capture of /match")
         }
+        // A zero interval would rescan the tree without pause; a queue no pool serves would
+        // leave every execution the trigger starts pending.
+        let interval = try reader.duration("interval") ?? 10
+        if !(interval >= minimumInterval && interval <= 31_536_000) {
+            throw reader.error("interval", "expected a duration from \(Int(minimumInterval * 1000))ms to 365d")
+        }
+        let queue = try reader.string("queue")
+        if let queue, let problem = Names.queueProblem(queue) { throw reader.error("queue", problem) }
         let redoText = try reader.string("redo") ?? "never"
         guard let redo = Redo(rawValue: redoText) else { throw reader.error("redo", "expected never or on_change") }
-        return TriggerDefinition(name: name, workflow: workflow, queue: try reader.string("queue"),
-                                 interval: try reader.duration("interval") ?? 10, cron: cron, directory: directory, pattern: pattern,
+        return TriggerDefinition(name: name, workflow: workflow, queue: queue,
+                                 interval: interval, cron: cron, directory: directory, pattern: pattern,
                                  regex: regex, captureNames: captureNames, groupBy: groupBy, completeness: completeness,
                                  window: window, input: input, marker: marker, redo: redo)
     }
+
+    /// The shortest scan interval: a walk of the tree at most ten times a second.
+    public static let minimumInterval = 0.1
 
     /// The `(?<name>…)` groups of a pattern, in order.
     static func captureNames(in pattern: String) -> [String] {
