@@ -79,25 +79,40 @@ public struct Interpreter: Sendable {
         advance(from: machine.startAt, raw: input, context: context)
     }
 
-    /// Runs states from `name` until one needs the outside world or the machine ends.
+    /// The bounds a step runs under when the caller made no `EvaluationBudget` current.
+    public var limits: EvaluationLimits = .standard
+
+    /// Runs states from `name` until one needs the outside world or the machine ends. Every
+    /// state entered counts against the step's `EvaluationBudget` (transitions, deadline) and
+    /// its input is checked against the data bounds; a Catch continues this loop (it does not
+    /// recurse, so a state that catches its own failure cannot deepen the stack).
     public func advance(from name: String, raw: JSON, context: JSON) -> Advance {
         if let trace, RandomValues.current !== trace.random {
             return trace.random.around { advance(from: name, raw: raw, context: context) }
         }
+        guard let budget = EvaluationBudget.current else {
+            return EvaluationBudget(limits: limits).around { advance(from: name, raw: raw, context: context) }
+        }
+        let limits = budget.limits
         var name = name
         var data = raw
         let runner = LocalRunner(machine: machine)
-        for _ in 0..<runner.maxTransitions {
+        while true {
             guard let state = machine.states[name] else { return .failed(error: "States.Runtime", cause: "no state \(name)") }
             let stateContext = context.setting("State", .object([("Name", .string(name))]))
+            // A bound on the step itself is no state's failure: no Retry or Catch applies.
+            do { try budget.transition(into: name) } catch { return .failed(error: error.error, cause: error.cause) }
             trace?.entered(name)
             do {
+                try limits.check(data, "the input of state '\(name)'")
                 if let call = try childrenCall(state, raw: data, context: stateContext) { return .children(call) }
                 switch state.kind {
                 case let .task(resource, timeout, heartbeat):
                     let input = try Processing.select(state.inputPath, data, state: name, field: "InputPath")
                     var value = input
                     if let parameters = state.parameters { value = try Processing.fill(parameters, input: input, context: stateContext) }
+                    try budget.raiseIfFailed()
+                    try limits.check(value, "the parameters of state '\(name)'")
                     return .task(TaskCall(state: name, resource: resource, input: value, raw: data, timeoutSeconds: timeout, heartbeatSeconds: heartbeat))
                 case let .wait(seconds, secondsPath, timestamp, timestampPath):
                     _ = try runner.step(state, data, context: stateContext)  // validates the paths the way AWS does
@@ -111,18 +126,27 @@ public struct Interpreter: Sendable {
                     }
                     return .wait(WaitCall(state: name, raw: data, seconds: wait, until: until))
                 default:
-                    switch try runner.stepWithRetryAndCatch(state, data, context: stateContext) {
+                    let step = try runner.stepWithRetryAndCatch(state, data, context: stateContext)
+                    try budget.raiseIfFailed()
+                    switch step {
                     case let .next(target, output): trace?.exited(name); name = target; data = output
-                    case let .end(output): trace?.exited(name); return .succeeded(output)
+                    case let .end(output):
+                        try limits.check(output, "the output of state '\(name)'")
+                        trace?.exited(name)
+                        return .succeeded(output)
                     case let .fail(error, cause): return .failed(error: error, cause: cause)
                     }
                 }
             } catch {
-                if let caught = catchError(state, raw: data, error: error) { return caught(context) }
+                if let (next, placed) = caught(state, raw: data, error: error) {
+                    trace?.exited(name)
+                    name = next
+                    data = placed
+                    continue
+                }
                 return .failed(error: error.error.isEmpty ? nil : error.error, cause: error.cause)
             }
         }
-        return .failed(error: "States.Runtime", cause: "more than \(runner.maxTransitions) transitions")
     }
 
     /// A Parallel or Map state with Task states inside runs its branches as child executions.
@@ -167,16 +191,27 @@ public struct Interpreter: Sendable {
         if let trace, RandomValues.current !== trace.random {
             return trace.random.around { taskSucceeded(state: name, raw: raw, result: result, context: context) }
         }
+        guard let budget = EvaluationBudget.current else {
+            return EvaluationBudget(limits: limits).around { taskSucceeded(state: name, raw: raw, result: result, context: context) }
+        }
         guard let state = machine.states[name] else { return .failed(error: "States.Runtime", cause: "no state \(name)") }
         let stateContext = context.setting("State", .object([("Name", .string(name))]))
         do {
-            switch try LocalRunner(machine: machine).finish(state, raw: raw, result: result, context: stateContext) {
+            // Its size is the next state's input's to check (a ResultSelector may keep a part);
+            // its depth is checked now, before anything walks it.
+            try budget.limits.checkDepth(result, "the result of state '\(name)'")
+            let step = try LocalRunner(machine: machine).finish(state, raw: raw, result: result, context: stateContext)
+            try budget.raiseIfFailed()
+            switch step {
             case let .next(target, output): trace?.exited(name); return advance(from: target, raw: output, context: context)
             case let .end(output): trace?.exited(name); return .succeeded(output)
             case let .fail(error, cause): return .failed(error: error, cause: cause)
             }
         } catch {
-            if let caught = catchError(state, raw: raw, error: error) { return caught(context) }
+            if let (next, placed) = caught(state, raw: raw, error: error) {
+                trace?.exited(name)
+                return advance(from: next, raw: placed, context: context)
+            }
             return .failed(error: error.error, cause: error.cause)
         }
     }
@@ -205,7 +240,10 @@ public struct Interpreter: Sendable {
                 return .retry(delay: delay, retrier: index)
             }
         }
-        if let caught = catchError(state, raw: raw, error: StatesError(error, cause), retryable: retryable) { return .advance(caught(context)) }
+        if let (next, placed) = caught(state, raw: raw, error: StatesError(error, cause), retryable: retryable) {
+            trace?.exited(name)
+            return .advance(advance(from: next, raw: placed, context: context))
+        }
         return .advance(.failed(error: error, cause: cause))
     }
 
@@ -240,23 +278,22 @@ public struct Interpreter: Sendable {
 
     public func hasState(_ name: String) -> Bool { machine.states[name] != nil }
 
-    /// A Catch that matches `error`, as a continuation.
-    private func catchError(_ state: StateMachine.State, raw: JSON, error: StatesError, retryable: Bool = false) -> ((JSON) -> Advance)? {
+    /// The Catch that matches `error`: the state it goes to and the data it goes with.
+    private func caught(_ state: StateMachine.State, raw: JSON, error: StatesError, retryable: Bool = false) -> (String, JSON)? {
         guard let catcher = state.catchers.first(where: { Self.taskMatches($0.errors, error.error, retryable: retryable) }) else { return nil }
         var info: [(String, JSON)] = [("Error", .string(error.error))]
         if let cause = error.cause { info.append(("Cause", .string(cause))) }
         guard let placed = try? Processing.place(.object(info), into: raw, at: catcher.resultPath, state: state.name) else { return nil }
-        return { context in
-            self.trace?.exited(state.name)
-            return self.advance(from: catcher.next, raw: placed, context: context)
-        }
+        return (catcher.next, placed)
     }
 
     /// `States.ALL` matches everything but States.Runtime and States.DataLimitExceeded;
-    /// `States.TaskFailed` matches any task failure but a timeout.
+    /// `States.TaskFailed` matches any task failure but a timeout (and neither of those two,
+    /// which are no task's failure: a bound of the evaluation).
     static func taskMatches(_ names: [String], _ error: String, retryable: Bool = false) -> Bool {
         if LocalRunner.matches(names, error) { return true }
         if retryable && names.contains(retryableError) { return true }
-        return names.contains("States.TaskFailed") && error != "States.Timeout" && error != "States.Runtime" && !error.isEmpty
+        return names.contains("States.TaskFailed") && error != "States.Timeout" && error != "States.Runtime"
+            && error != "States.DataLimitExceeded" && !error.isEmpty
     }
 }

@@ -12,16 +12,41 @@ enum Intrinsics {
 
     static func isCall(_ text: String) -> Bool { text.hasPrefix("States.") }
 
-    static func parse(_ text: String) throws(StatesError) -> Argument {
-        var scanner = Scanner(chars: Array(text))
+    /// How deeply calls may nest inside one another: the parser recurses once per level, and a
+    /// definition of 100,000 nested `States.Array(` would otherwise exhaust the stack when loaded.
+    static let maxNesting = 32
+
+    static func parse(_ text: String, nesting: Int = 0) throws(StatesError) -> Argument {
+        // The parser rescans each level's text, so a call 70,000 deep is refused by one byte scan first.
+        guard nesting < maxNesting, nesting > 0 || nestingExceeds(maxNesting, text) == false else {
+            throw StatesError("States.IntrinsicFailure", "intrinsic calls nested more than \(maxNesting) deep in \(text.prefix(80))")
+        }
+        var scanner = Scanner(chars: Array(text), nesting: nesting)
         let call = try scanner.call()
         scanner.skipSpace()
         guard scanner.atEnd else { throw StatesError("States.IntrinsicFailure", "unexpected text after the call in \(text)") }
         return call
     }
 
+    /// Whether parentheses outside 'strings' nest deeper than `limit` in `text`.
+    static func nestingExceeds(_ limit: Int, _ text: String) -> Bool {
+        var depth = 0, quoted = false, escaped = false
+        for byte in text.utf8 {
+            if escaped { escaped = false; continue }
+            switch byte {
+            case UInt8(ascii: "\\"): escaped = quoted
+            case UInt8(ascii: "'"): quoted.toggle()
+            case UInt8(ascii: "(") where !quoted: depth += 1; if depth > limit { return true }
+            case UInt8(ascii: ")") where !quoted: depth -= 1
+            default: break
+            }
+        }
+        return false
+    }
+
     struct Scanner {
         let chars: [Character]
+        let nesting: Int
         var index = 0
         var atEnd: Bool { index >= chars.count }
 
@@ -78,7 +103,7 @@ enum Intrinsics {
                 if !atEnd { token.append(chars[index]); index += 1 }
             }
             token = token.trimmingCharacters(in: .whitespaces)
-            if token.hasPrefix("States.") { return try Intrinsics.parse(token) }
+            if token.hasPrefix("States.") { return try Intrinsics.parse(token, nesting: nesting + 1) }
             if token.hasPrefix("$") {
                 do { return .path(try JSONPath(token)) } catch { throw StatesError("States.IntrinsicFailure", error.description) }
             }
@@ -102,7 +127,13 @@ enum Intrinsics {
         case let .call(name, arguments):
             var values: [JSON] = []
             for argument in arguments { values.append(try evaluate(argument, input: input, context: context)) }
-            return try call(name, values)
+            guard let budget = EvaluationBudget.current else { return try call(name, values) }
+            try budget.checkDeadline()
+            let result = try call(name, values)
+            // Arguments share storage, so a call's result can be far larger than its inputs
+            // (States.Array($, $, …)); nothing walks it before it is known to be within bounds.
+            try budget.limits.check(result, "the result of \(name)")
+            return result
         }
     }
 
@@ -141,29 +172,41 @@ enum Intrinsics {
             try count(1)
             guard case let .array(items) = args[0] else { throw fail("expects an array") }
             var unique: [JSON] = []
-            for item in items where !unique.contains(item) { unique.append(item) }
+            let budget = EvaluationBudget.current
+            for item in items where !unique.contains(item) {
+                unique.append(item)
+                if let budget, budget.overrun() { try budget.raiseIfFailed() }
+            }
             return .array(unique)
         case "States.ArrayPartition":
             try count(2)
             guard case let .array(items) = args[0], let size = args[1].number, size > 0, size == size.rounded() else {
                 throw fail("expects an array and a positive chunk size")
             }
-            let chunk = Int(size)
+            let chunk = size >= Double(Int32.max) ? Int(Int32.max) : Int(size)
             return .array(stride(from: 0, to: items.count, by: chunk).map { .array(Array(items[$0..<min($0 + chunk, items.count)])) })
         case "States.ArrayRange":
             try count(3)
-            guard let first = args[0].number, let last = args[1].number, let step = args[2].number,
-                  first == first.rounded(), last == last.rounded(), step == step.rounded(), step != 0 else {
+            guard let first = args[0].number.flatMap(Int64.init(exactly:)), let last = args[1].number.flatMap(Int64.init(exactly:)),
+                  let step = args[2].number.flatMap(Int64.init(exactly:)), step != 0 else {
                 throw fail("expects integer start, end and a non-zero step")
             }
-            let values = Array(stride(from: Int64(first), through: Int64(last), by: Int64.Stride(step)))
-            guard values.count <= 1000 else { throw fail("would produce more than 1000 items") }
-            return .array(values.map(JSON.int))
+            // Counted before anything is made: a range of 10^15 items is refused, not allocated.
+            let span = Double(last) - Double(first)
+            let count = span / Double(step) < 0 ? 0 : Int((span / Double(step)).rounded(.down)) + 1
+            guard count <= 1000 else { throw fail("would produce more than 1000 items") }
+            return .array((0..<count).map { JSON.int(first + Int64($0) * step) })
         case "States.StringToJson":
             try count(1)
             guard case let .string(text) = args[0] else { throw fail("expects a string") }
             if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return .null }
-            do { return try JSONParser.parse(text) } catch { throw fail("not JSON: \(text)") }
+            let maxDepth = EvaluationBudget.current?.limits.maxDepth ?? JSONParser.defaultMaxDepth
+            do { return try JSONParser.parse(text, maxDepth: maxDepth) } catch {
+                if error.isDepthLimit {
+                    throw StatesError("States.DataLimitExceeded", "\(name): the JSON is nested more than \(maxDepth) levels deep (the maximum depth of a value)")
+                }
+                throw fail("not JSON: \(text)")
+            }
         case "States.JsonToString":
             try count(1)
             return .string(args[0].description)
@@ -183,11 +226,18 @@ enum Intrinsics {
             try count(2)
             guard let a = args[0].number, let b = args[1].number else { throw fail("expects two numbers") }
             // Each argument is rounded half up first (Java's Math.round), then added.
-            func round(_ x: Double) -> Int64 { Int64((x + 0.5).rounded(.down)) }
-            return .int(round(a) + round(b))
+            guard let x = Int64(exactly: (a + 0.5).rounded(.down)), let y = Int64(exactly: (b + 0.5).rounded(.down)) else {
+                throw fail("expects numbers within the range of a 64-bit integer")
+            }
+            let (sum, overflow) = x.addingReportingOverflow(y)
+            guard !overflow else { throw fail("the sum is beyond the range of a 64-bit integer") }
+            return .int(sum)
         case "States.MathRandom":
-            guard args.count >= 2, let low = args[0].number, let high = args[1].number, low < high else { throw fail("expects start < end") }
-            return RandomValues.draw { .int(Int64.random(in: Int64(low)..<Int64(high))) }
+            guard args.count >= 2, let low = args[0].number.flatMap({ Int64(exactly: $0.rounded(.towardZero)) }),
+                  let high = args[1].number.flatMap({ Int64(exactly: $0.rounded(.towardZero)) }), low < high else {
+                throw fail("expects integers start < end within the range of a 64-bit integer")
+            }
+            return RandomValues.draw { .int(Int64.random(in: low..<high)) }
         case "States.Base64Encode":
             try count(1)
             guard case let .string(text) = args[0] else { throw fail("expects a string") }
@@ -213,6 +263,7 @@ enum Intrinsics {
         case "States.Format":
             guard case let .string(template)? = args.first else { throw fail("expects a template string") }
             var out = ""
+            let maxBytes = EvaluationBudget.current?.limits.maxPayloadBytes ?? Int.max
             var values = args.dropFirst().makeIterator()
             var chars = Array(template)[...]
             while let c = chars.first {
@@ -220,6 +271,9 @@ enum Intrinsics {
                 if c == "{", chars.count > 1, chars[chars.startIndex + 1] == "}" {
                     guard let value = values.next() else { throw fail("more {} than arguments") }
                     out += javaText(value)
+                    if out.utf8.count > maxBytes {
+                        throw StatesError("States.DataLimitExceeded", "\(name): the text is larger than \(maxBytes) bytes (the payload size limit)")
+                    }
                     chars = chars.dropFirst(2)
                     continue
                 }
@@ -242,27 +296,16 @@ public final class RandomValues: @unchecked Sendable {
 
     public init(replaying values: [JSON] = []) { replay = values }
 
-    /// The source current on this thread, as a pthread key: Foundation's `threadDictionary`
-    /// cost more than the rest of a task-succeeded step (an NSMutableDictionary, boxing on every
-    /// read and write) and the completer asks once or twice per task outcome.
-    private static let key: pthread_key_t = {
-        var key = pthread_key_t()
-        precondition(pthread_key_create(&key, nil) == 0, "no pthread key for the random source")
-        return key
-    }()
+    /// The source current on this thread (`ThreadCurrent`): the completer asks once or twice
+    /// per task outcome.
+    private static let thread = ThreadCurrent<RandomValues>("the random source")
 
     /// The source `around` made current on this thread, or nil.
-    public static var current: RandomValues? {
-        pthread_getspecific(key).map { Unmanaged<RandomValues>.fromOpaque($0).takeUnretainedValue() }
-    }
+    public static var current: RandomValues? { thread.value }
 
-    /// Runs `body` with this source current on the calling thread. Kept unretained: `self`
-    /// (and any outer source restored after) lives across the call.
+    /// Runs `body` with this source current on the calling thread.
     public func around<T>(_ body: () throws -> T) rethrows -> T {
-        let previous = pthread_getspecific(Self.key)
-        pthread_setspecific(Self.key, Unmanaged.passUnretained(self).toOpaque())
-        defer { pthread_setspecific(Self.key, previous) }
-        return try withExtendedLifetime(self) { try body() }
+        try Self.thread.with(self, body)
     }
 
     static func draw(_ fresh: () -> JSON) -> JSON {

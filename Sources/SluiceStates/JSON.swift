@@ -137,24 +137,39 @@ public struct JSONParser {
     public struct Failure: Error, CustomStringConvertible {
         public let offset: Int
         public let message: String
+        /// The text nests deeper than the parse allowed (it may be valid JSON).
+        public var isDepthLimit = false
         public var description: String { "invalid JSON at byte \(offset): \(message)" }
+
+        init(offset: Int, message: String, isDepthLimit: Bool = false) {
+            self.offset = offset
+            self.message = message
+            self.isDepthLimit = isDepthLimit
+        }
     }
 
+    /// The deepest nesting a parse accepts unless told otherwise: the parser recurses once per
+    /// level, and so does every later walk over the value.
+    public static let defaultMaxDepth = 511
+
     private let bytes: UnsafeBufferPointer<UInt8>
+    private let maxDepth: Int
     private var index = 0
     private var depth = 0
 
-    public static func parse(_ text: String) throws(Failure) -> JSON {
+    /// `maxDepth`: most arrays and objects nested inside one another; deeper text fails with
+    /// `isDepthLimit` (a State's data is bounded by `EvaluationLimits.maxDepth`, below this).
+    public static func parse(_ text: String, maxDepth: Int = defaultMaxDepth) throws(Failure) -> JSON {
         var text = text
         // A native string is contiguous UTF-8 already; a bridged one is copied once here.
         let result: Result<JSON, Failure> = text.withUTF8 { bytes in
-            do throws(Failure) { return .success(try parse(bytes: bytes)) } catch { return .failure(error) }
+            do throws(Failure) { return .success(try parse(bytes: bytes, maxDepth: maxDepth)) } catch { return .failure(error) }
         }
         return try result.get()
     }
 
-    private static func parse(bytes: UnsafeBufferPointer<UInt8>) throws(Failure) -> JSON {
-        var parser = JSONParser(bytes: bytes)
+    private static func parse(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) throws(Failure) -> JSON {
+        var parser = JSONParser(bytes: bytes, maxDepth: maxDepth)
         parser.skipSpace()
         let value = try parser.value()
         parser.skipSpace()
@@ -162,7 +177,14 @@ public struct JSONParser {
         return value
     }
 
-    private init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+    private init(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
+        self.bytes = bytes
+        self.maxDepth = maxDepth
+    }
+
+    private func tooDeep() -> Failure {
+        Failure(offset: index, message: "nested more than \(maxDepth) levels deep", isDepthLimit: true)
+    }
 
     private mutating func skipSpace() {
         while index < bytes.count {
@@ -199,7 +221,7 @@ public struct JSONParser {
     private mutating func object() throws(Failure) -> JSON {
         depth += 1
         defer { depth -= 1 }
-        guard depth < 512 else { throw Failure(offset: index, message: "nested too deeply") }
+        guard depth <= maxDepth else { throw tooDeep() }
         index += 1
         var pairs: [(String, JSON)] = []
         skipSpace()
@@ -224,7 +246,7 @@ public struct JSONParser {
     private mutating func array() throws(Failure) -> JSON {
         depth += 1
         defer { depth -= 1 }
-        guard depth < 512 else { throw Failure(offset: index, message: "nested too deeply") }
+        guard depth <= maxDepth else { throw tooDeep() }
         index += 1
         var items: [JSON] = []
         skipSpace()

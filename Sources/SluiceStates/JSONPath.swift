@@ -127,11 +127,18 @@ public struct JSONPath: Sendable, Equatable, CustomStringConvertible {
 
     /// What the path names in `root`: for a definite path the value or nil; otherwise an array
     /// of every match (possibly empty).
+    ///
+    /// A path with a wildcard, slice, filter or descent can take long or match much (`$..a..a..a`
+    /// over deep data): under an `EvaluationBudget` it stops at the step's deadline or once it
+    /// has matched more values than a payload can hold, records why on the budget and gives nil.
     public func evaluate(_ root: JSON) -> JSON? {
+        let budget = isDefinite ? nil : EvaluationBudget.current
+        let maxMatches = budget.map { $0.limits.maxPayloadBytes / 2 } ?? Int.max
         var current: [JSON] = [root]
         for segment in segments {
             var next: [JSON] = []
             for value in current {
+                if let budget, budget.overrun() { return nil }
                 switch segment {
                 case let .key(key):
                     if let child = value[key] { next.append(child) }
@@ -153,9 +160,14 @@ public struct JSONPath: Sendable, Equatable, CustomStringConvertible {
                         if from < to { next.append(contentsOf: items[from..<to]) }
                     }
                 case let .descent(key):
-                    Self.descend(value, key, into: &next)
+                    guard Self.descend(value, key, into: &next, budget: budget, maxMatches: maxMatches) else { return nil }
                 case let .filter(field, op, literal):
                     if case let .array(items) = value { next.append(contentsOf: items.filter { Self.passes($0, field: field, op: op, literal: literal) }) }
+                }
+                if next.count > maxMatches {
+                    budget?.fail(StatesError("States.DataLimitExceeded", "the JSONPath \(text) matched more than \(maxMatches) values "
+                                             + "(more than a payload of \(maxMatches * 2) bytes can hold)"))
+                    return nil
                 }
             }
             current = next
@@ -164,17 +176,24 @@ public struct JSONPath: Sendable, Equatable, CustomStringConvertible {
         return .array(current)
     }
 
-    private static func descend(_ value: JSON, _ key: String, into found: inout [JSON]) {
+    /// False when the step's deadline stopped it; past `maxMatches` it stops early and the
+    /// caller reports the count.
+    private static func descend(_ value: JSON, _ key: String, into found: inout [JSON], budget: EvaluationBudget?, maxMatches: Int) -> Bool {
+        if let budget {
+            if budget.overrun() { return false }
+            if found.count > maxMatches { return true }
+        }
         switch value {
         case let .object(pairs):
             for (name, child) in pairs {
                 if name == key { found.append(child) }
-                descend(child, key, into: &found)
+                guard descend(child, key, into: &found, budget: budget, maxMatches: maxMatches) else { return false }
             }
         case let .array(items):
-            for item in items { descend(item, key, into: &found) }
+            for item in items { guard descend(item, key, into: &found, budget: budget, maxMatches: maxMatches) else { return false } }
         default: break
         }
+        return true
     }
 
     /// Writes `value` at this (definite, `$.a.b` only) path inside `root`, creating objects on

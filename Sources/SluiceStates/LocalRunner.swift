@@ -20,8 +20,16 @@ public struct LocalRunner: Sendable {
         self.tasks = tasks
     }
 
+    /// The bounds of a run when no `EvaluationBudget` is current (a branch or iteration run
+    /// inside an interpreter's step spends that step's).
+    public var limits: EvaluationLimits = .standard
+
     /// `context` adds to the context object (`$$`); `Execution.Input` is always the input.
+    /// Each state's input is checked against the data bounds, and the step's deadline between states.
     public func run(input: JSON, context given: JSON = .object([])) -> Outcome {
+        guard let budget = EvaluationBudget.current else {
+            return EvaluationBudget(limits: limits).around { run(input: input, context: given) }
+        }
         var context = JSON.object([("Execution", .object([("Input", input), ("Name", .string("local")),
                                                           ("StartTime", .string(Date().formatted(.iso8601)))]))])
         if case let .object(pairs) = given { for (key, value) in pairs { context = context.setting(key, value) } }
@@ -30,12 +38,17 @@ public struct LocalRunner: Sendable {
         for _ in 0..<maxTransitions {
             guard let state = machine.states[name] else { return .failed(error: "States.Runtime", cause: "no state \(name)") }
             let stateContext = context.setting("State", .object([("Name", .string(name))]))
+            do { try budget.checkDeadline() } catch { return .failed(error: error.error, cause: error.cause) }
             do {
-                switch try stepWithRetryAndCatch(state, data, context: stateContext) {
+                try budget.limits.check(data, "the input of state '\(name)'")
+                let step = try stepWithRetryAndCatch(state, data, context: stateContext)
+                try budget.raiseIfFailed()
+                switch step {
                 case let .next(target, output):
                     name = target
                     data = output
                 case let .end(output):
+                    try budget.limits.check(output, "the output of state '\(name)'")
                     return .succeeded(output)
                 case let .fail(error, cause):
                     return .failed(error: error, cause: cause)
@@ -189,6 +202,7 @@ enum Processing {
         guard let path else { return value }             // absent: "$"
         guard let path else { return .object([]) }       // null: {}
         guard let selected = path.evaluate(value) else {
+            try EvaluationBudget.current?.raiseIfFailed()
             throw StatesError.runtime(state, "Invalid path '\(path)' : No results for path: \(path)")
         }
         return selected
@@ -210,6 +224,7 @@ enum Processing {
         let path: JSONPath
         do { path = try JSONPath(text) } catch { throw StatesError("States.Runtime", error.description) }
         guard let value = path.evaluate(path.context ? context : input) else {
+            try EvaluationBudget.current?.raiseIfFailed()
             throw StatesError("States.Runtime", "The JSONPath \(text) could not be found in the input")
         }
         return value

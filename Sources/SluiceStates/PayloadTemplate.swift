@@ -67,6 +67,7 @@ indirect enum PayloadTemplate: Sendable {
             return .array(out)
         case let .path(path):
             guard let value = path.evaluate(path.context ? context : input) else {
+                try EvaluationBudget.current?.raiseIfFailed()
                 throw StatesError("States.Runtime", "The JSONPath \(path.text) could not be found in the input")
             }
             return value

@@ -47,7 +47,7 @@ import SluiceStates
         let id = try #require(try harness.store.database.read { db in try db.scalarInt("SELECT id FROM definitions WHERE name = 'pair'") })
         let compiled = try harness.store.database.read { db in try db.scalarText("SELECT compiled FROM definitions WHERE name = 'pair'") }
         let program = try harness.store.catalog.program(definitionID: id, name: "pair", dialect: "tasklist", compiled: compiled)
-        #expect(program is StatesProgram)
+        #expect((program as? GuardedProgram)?.inner is StatesProgram)   // the catalog wraps each program (limits, crash slot)
 
         // `report` requires a value that is absent: skipped, with the reason in history.
         let skipped = try harness.finish(try harness.start("pair", #"{"id": "a"}"#))

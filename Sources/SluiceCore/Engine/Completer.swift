@@ -79,7 +79,9 @@ final class Completer: @unchecked Sendable {
             loop()
         }
         thread.name = ThreadNames.writer
-        thread.stackSize = 1 << 20
+        // Programs run on this thread; their recursion is bounded (`EvaluationLimits.maxDepth`,
+        // nesting of definitions), and the room is virtual memory until touched.
+        thread.stackSize = 8 << 20
         self.thread = thread
         thread.start()
         watcher?.start()
@@ -202,6 +204,7 @@ final class Completer: @unchecked Sendable {
                 outcomes.insert(contentsOf: taken, at: 0)
                 lastError = "\(error)"
                 condition.unlock()
+                // Once per interval: a lasting failure (a full disk) is hit by every cycle.
                 FileHandle.standardError.write(Data("sluice: completer cycle failed: \(error)\n".utf8))
                 Thread.sleep(forTimeInterval: 0.05)
             }

@@ -7,17 +7,36 @@ public final class Engine: Sendable {
     public let configuration: EngineConfiguration
     public let owner: LeaseOwner
     private let completer: Completer
+    /// This process's crash slot (`<db>-inflight`), when quarantine is on and the file maps.
+    private let slots: InflightSlots?
 
     public init(store: SQLiteStore, configuration: EngineConfiguration) {
         self.store = store
         self.configuration = configuration
         owner = LeaseOwner.current()
         completer = Completer(store: store, configuration: configuration, owner: owner)
+        store.catalog.limits = configuration.evaluationLimits
+        var slots: InflightSlots?
+        if configuration.crashQuarantine {
+            do { slots = try InflightSlots(databasePath: store.database.configuration.path) } catch {
+                FileHandle.standardError.write(Data("sluice: \(error); running without crash quarantine\n".utf8))
+            }
+        }
+        self.slots = slots
     }
 
-    /// Starts the completer (which rescues the leases of dead processes in its first cycle),
-    /// the pools and the change watcher.
+    /// Quarantines what crashed earlier processes twice (`CrashQuarantine`), then starts the
+    /// completer (which rescues the leases of dead processes in its first cycle), the pools
+    /// and the change watcher.
     public func start() {
+        if let slots {
+            do {
+                _ = try CrashQuarantine.recover(slots, store: store, now: Date().timeIntervalSince1970)
+                store.catalog.inflight.attach(slots.executionPointer)
+            } catch {
+                FileHandle.standardError.write(Data("sluice: reading the crash slots failed: \(error); running without crash quarantine\n".utf8))
+            }
+        }
         completer.start()
     }
 
@@ -80,6 +99,8 @@ public final class Engine: Sendable {
             Thread.sleep(forTimeInterval: 0.01)
         }
         completer.stopAndWait()
+        store.catalog.inflight.attach(nil)
+        slots?.release()
         do {
             try store.releaseLeases(owner: owner, notStarted: unstarted.map(\.id), allRemaining: true,
                                     now: Date().timeIntervalSince1970)

@@ -1,3 +1,5 @@
+import SluiceStates
+
 /// How an engine runs: which queues it works, and its timings.
 public struct EngineConfiguration: Sendable {
     public struct Pool: Sendable {
@@ -39,11 +41,18 @@ public struct EngineConfiguration: Sendable {
     /// against 3–5 ms, and a CPU-bound neighbour at nice 0 would leave the writer about a tenth
     /// of a core. A tuning knob for HTTP-heavy hosts, not a default.
     public var writerNice: Int32
+    /// The bounds every States Language step runs under (depth, payload size, transitions,
+    /// time per step: `EvaluationLimits`); a bound hit fails that execution, not the process.
+    public var evaluationLimits: EvaluationLimits
+    /// Keep the `<db>-inflight` crash slot and quarantine at start-up an execution that killed
+    /// the process twice (`CrashQuarantine`).
+    public var crashQuarantine: Bool
 
     public init(role: String = "serve", pools: [Pool] = [Pool(queue: "default", concurrency: 8)],
                 executors: ExecutorRegistry = ExecutorRegistry(), leaseSeconds: Double = 30, rescueIntervalSeconds: Double = 5,
                 heartbeatTTLSeconds: Double = 15, claimBatch: Int = 512, watchExternalChanges: Bool = true,
-                idlePollSeconds: Double = 0.25, metrics: EngineMetrics = EngineMetrics(), writerNice: Int32 = 0) {
+                idlePollSeconds: Double = 0.25, metrics: EngineMetrics = EngineMetrics(), writerNice: Int32 = 0,
+                evaluationLimits: EvaluationLimits = .standard, crashQuarantine: Bool = true) {
         self.role = role
         self.pools = pools
         self.executors = executors
@@ -55,5 +64,7 @@ public struct EngineConfiguration: Sendable {
         self.idlePollSeconds = idlePollSeconds
         self.metrics = metrics
         self.writerNice = writerNice
+        self.evaluationLimits = evaluationLimits
+        self.crashQuarantine = crashQuarantine
     }
 }

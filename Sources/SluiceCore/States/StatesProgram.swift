@@ -10,7 +10,12 @@ import SluiceStates
 /// A dialect compiled to the States Language (the task list) brings its `StatesDialect`:
 /// an input check at submit and resources of its own; there is no second program.
 ///
-/// Program state (JSON): `{"phase": "task"|"wait", "state", "raw", "attempts": [..], "input"}`.
+/// Program state (JSON): `{"phase": "task"|"wait", "state", "raw", "attempts": [..], "input", "join", "transitions"}`;
+/// `transitions` counts the states entered so far, so the bound on transitions per execution
+/// (`EvaluationLimits.maxTransitions`) holds across steps and restarts of the process.
+///
+/// Every step runs under an `EvaluationBudget`: the one the catalog made current with its
+/// configured limits (`ProgramCatalog.limits`), or the standard limits.
 public struct StatesProgram: WorkflowProgram {
     public let interpreter: Interpreter
     public let name: String
@@ -54,18 +59,23 @@ public struct StatesProgram: WorkflowProgram {
         var input: SluiceStates.JSON
         /// While joining children: `{generation, count, max, started, done: {index: output}, specs: [{machine, input}]}`.
         var join: SluiceStates.JSON = .null
+        /// States entered in this execution so far.
+        var transitions: Int
 
         var text: String {
             SluiceStates.JSON.object([("phase", .string(phase)), ("state", .string(state)), ("raw", raw),
-                                      ("attempts", .array(attempts.map { .int(Int64($0)) })), ("input", input), ("join", join)]).description
+                                      ("attempts", .array(attempts.map { .int(Int64($0)) })), ("input", input), ("join", join),
+                                      ("transitions", .int(Int64(transitions)))]).description
         }
 
-        init(phase: String, state: String, raw: SluiceStates.JSON, attempts: [Int], input: SluiceStates.JSON) {
+        /// `transitions` nil: the total of the step running now (its budget's).
+        init(phase: String, state: String, raw: SluiceStates.JSON, attempts: [Int], input: SluiceStates.JSON, transitions: Int? = nil) {
             self.phase = phase
             self.state = state
             self.raw = raw
             self.attempts = attempts
             self.input = input
+            self.transitions = transitions ?? EvaluationBudget.current?.totalTransitions ?? 0
         }
 
         init?(_ text: String?) {
@@ -73,7 +83,8 @@ public struct StatesProgram: WorkflowProgram {
                   case let .string(state)? = value["state"], let raw = value["raw"], let input = value["input"] else { return nil }
             var attempts: [Int] = []
             if case let .array(items)? = value["attempts"] { attempts = items.compactMap { $0.number.map { Int($0) } } }
-            self.init(phase: phase, state: state, raw: raw, attempts: attempts, input: input)
+            let transitions = value["transitions"]?.number.flatMap { Int(exactly: $0) } ?? 0
+            self.init(phase: phase, state: state, raw: raw, attempts: attempts, input: input, transitions: transitions)
             join = value["join"] ?? .null
         }
     }
@@ -110,7 +121,11 @@ public struct StatesProgram: WorkflowProgram {
         let now = Date().timeIntervalSince1970
         // A first task that cannot be prepared refuses the submit: nothing is stored.
         let first: ProgramDecision
-        do { first = try decide(interpreter, interpreter.start(input: input, context: context(input)), input: input, now: now) } catch {
+        do {
+            first = try budgeted(prior: 0) { () throws(PlanFailure) in
+                try decide(interpreter, interpreter.start(input: input, context: context(input)), input: input, now: now)
+            }
+        } catch {
             throw ProgramError(error.cause)
         }
         var decision = withTrace(first, trace)
@@ -197,6 +212,29 @@ public struct StatesProgram: WorkflowProgram {
         return withTrace(resume(interpreter, state: text, after: outcome, now: now), trace)
     }
 
+    /// `body` under the step's budget (the one made current, else a fresh one of `limits`),
+    /// counting from `prior` transitions.
+    static func budgeted<T, E: Error>(prior: Int, limits: EvaluationLimits = .standard, payloadBytes: Int? = nil,
+                                      _ body: () throws(E) -> T) throws(E) -> T {
+        let budget = EvaluationBudget.current ?? EvaluationBudget(limits: limits)
+        budget.priorTransitions = prior
+        if let payloadBytes { budget.limits.maxPayloadBytes = max(budget.limits.maxPayloadBytes, payloadBytes) }
+        let result: Result<T, E> = budget.around { () -> Result<T, E> in
+            do throws(E) { return .success(try body()) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    /// A dialect is not the States Language: Mender's task lists have no payload limit, and
+    /// their data (the results of their tasks, each response capped by its executor, in a
+    /// list that cannot loop) is bounded at 16 MiB only against runaway growth. The States
+    /// Language keeps Step Functions' 256 KiB.
+    static let dialectPayloadBytes = 16 << 20
+
+    private func budgeted<T, E: Error>(prior: Int, _ body: () throws(E) -> T) throws(E) -> T {
+        try Self.budgeted(prior: prior, payloadBytes: dialect == nil ? nil : Self.dialectPayloadBytes, body)
+    }
+
     private func resume(_ interpreter: Interpreter, state text: String?, after outcome: TaskOutcome, now: Double) -> ProgramDecision {
         if outcome.job.step == Self.machineTimeoutStep {
             return ProgramDecision(state: text, effects: [.timedOut(cause: "the execution ran longer than its TimeoutSeconds (\(interpreter.machine.timeoutSeconds ?? 0) s)")])
@@ -204,6 +242,10 @@ public struct StatesProgram: WorkflowProgram {
         guard var memory = memory(text) else {
             return ProgramDecision(state: text, effects: [.fail(error: "States.Runtime", cause: "unreadable state-machine state")])
         }
+        return budgeted(prior: memory.transitions) { resume(interpreter, memory: &memory, after: outcome, now: now) }
+    }
+
+    private func resume(_ interpreter: Interpreter, memory: inout Memory, after outcome: TaskOutcome, now: Double) -> ProgramDecision {
         let context = context(memory.input)
         if outcome.job.step == Self.childStep {
             return joined(interpreter, &memory, slot: outcome.job.payload, result: outcome.result, now: now)
@@ -216,7 +258,21 @@ public struct StatesProgram: WorkflowProgram {
         switch outcome.result {
         case let .succeeded(output):
             let resource = interpreter.resource(of: memory.state) ?? ""
-            let result = dialect?.result(resource: resource, output: output) ?? (try? JSONParser.parse(output)) ?? .string(output)
+            let result: SluiceStates.JSON
+            if let reduced = dialect?.result(resource: resource, output: output) {
+                result = reduced
+            } else {
+                switch Self.parseResult(output) {
+                case let .success(value): result = value
+                case let .failure(bound):
+                    // Too deep to be a state's data: the task's failure, which only a Retry or
+                    // Catch naming States.DataLimitExceeded handles (not an unreadable state later).
+                    let failure = TaskOutcome(job: outcome.job, result: .failed(error: bound.error, cause: bound.cause ?? "", retryable: false, retryAfter: nil),
+                                              startedAt: outcome.startedAt, finishedAt: outcome.finishedAt, record: outcome.record,
+                                              leaseOwner: outcome.leaseOwner)
+                    return resume(interpreter, memory: &memory, after: failure, now: now)
+                }
+            }
             return settled { () throws(PlanFailure) in
                 try decide(interpreter, interpreter.taskSucceeded(state: memory.state, raw: memory.raw, result: result, context: context), input: memory.input,
                            now: now, current: memory)
@@ -238,6 +294,17 @@ public struct StatesProgram: WorkflowProgram {
         }
     }
 
+    /// A task's output as its result: its JSON, or its text when it is not JSON; a failure
+    /// when it nests deeper than the step's bound.
+    static func parseResult(_ output: String) -> Result<SluiceStates.JSON, StatesError> {
+        let maxDepth = EvaluationBudget.current?.limits.maxDepth ?? EvaluationLimits.standard.maxDepth
+        do { return .success(try JSONParser.parse(output, maxDepth: maxDepth)) } catch {
+            guard error.isDepthLimit else { return .success(.string(output)) }
+            return .failure(StatesError("States.DataLimitExceeded",
+                                        "the task's result is nested more than \(maxDepth) levels deep (the maximum depth of a value)"))
+        }
+    }
+
     public func restart(state text: String?, from step: String?) throws(ProgramError) -> ProgramDecision {
         guard let memory = memory(text) else { throw ProgramError("this execution never reached a task; start it again instead") }
         let target = step ?? memory.state
@@ -248,8 +315,11 @@ public struct StatesProgram: WorkflowProgram {
         let decision: ProgramDecision
         do {
             let raw = dialect?.restartData(memory.raw, at: target) ?? memory.raw
-            decision = try decide(interpreter, interpreter.advance(from: target, raw: raw, context: context(memory.input)), input: memory.input,
-                                  now: Date().timeIntervalSince1970)
+            // A resumed execution starts its count of transitions again.
+            decision = try budgeted(prior: 0) { () throws(PlanFailure) in
+                try decide(interpreter, interpreter.advance(from: target, raw: raw, context: context(memory.input)), input: memory.input,
+                           now: Date().timeIntervalSince1970)
+            }
         } catch {
             throw ProgramError(error.cause)
         }
@@ -257,8 +327,12 @@ public struct StatesProgram: WorkflowProgram {
     }
 
     /// `current` is kept as the state of a failed execution, so a resume knows where it stopped.
+    /// Skipped tasks and empty joins continue in a loop, not by recursion: a task list of a
+    /// thousand skipped tasks must not deepen the stack.
     private func decide(_ interpreter: Interpreter, _ advance: Interpreter.Advance, input: SluiceStates.JSON, now: Double,
                         current: Memory? = nil) throws(PlanFailure) -> ProgramDecision {
+        var advance = advance
+        while true {
         switch advance {
         case let .succeeded(output):
             return ProgramDecision(state: nil, effects: [.succeed(output: output.description)])
@@ -274,8 +348,8 @@ public struct StatesProgram: WorkflowProgram {
                                                                                                maxAttempts: 1_000, queue: queue, leaseSeconds: lease,
                                                                                                secretNames: secrets))])
             case let .skip(reason):
-                return try decide(interpreter, interpreter.skipTask(state: call.state, raw: call.raw, context: context(input), reason: reason),
-                                  input: input, now: now, current: current)
+                advance = interpreter.skipTask(state: call.state, raw: call.raw, context: context(input), reason: reason)
+                continue
             case let .fail(error, cause):
                 throw PlanFailure(error: error, cause: cause, memory: memory)
             }
@@ -283,8 +357,8 @@ public struct StatesProgram: WorkflowProgram {
             var memory = Memory(phase: "join", state: call.state, raw: call.raw, attempts: [], input: input)
             let specs = call.children.map { SluiceStates.JSON.object([("machine", $0.machine), ("input", $0.input)]) }
             if specs.isEmpty {
-                return try decide(interpreter, interpreter.taskSucceeded(state: call.state, raw: call.raw, result: .array([]), context: context(input)),
-                                  input: input, now: now, current: current)
+                advance = interpreter.taskSucceeded(state: call.state, raw: call.raw, result: .array([]), context: context(input))
+                continue
             }
             return startJoin(&memory, specs: specs, maxConcurrency: call.maxConcurrency, runAt: nil)
         case let .wait(call):
@@ -292,6 +366,7 @@ public struct StatesProgram: WorkflowProgram {
             let due = call.until?.timeIntervalSince1970 ?? now + (call.seconds ?? 0)
             return ProgramDecision(state: memory.text, effects: [.scheduleTask(TaskRequest(step: call.state, taskType: "noop", payload: "{}",
                                                                                            maxAttempts: 1, runAt: due))])
+        }
         }
     }
 }
@@ -309,6 +384,11 @@ public enum StatesResources {
         let (type, payload) = job(for: call)
         guard type == "activity" else { return .job(type: type, payload: payload) }
         return .job(type: type, payload: payload, queue: activityQueue(call.resource), leaseSeconds: call.heartbeatSeconds ?? call.timeoutSeconds)
+    }
+
+    /// Seconds as whole milliseconds, clamped: a TimeoutSeconds of 1e300 must not trap the conversion.
+    static func milliseconds(_ seconds: Double) -> Int64 {
+        Int64(exactly: (min(max(seconds, 0), 1e12) * 1000).rounded(.down)) ?? 0
     }
 
     static func job(for call: Interpreter.TaskCall) -> (type: String, payload: String) {
@@ -329,7 +409,7 @@ public enum StatesResources {
             var pairs: [(String, SluiceStates.JSON)] = [("url", .string(url)), ("method", call.input["Method"] ?? .string("GET"))]
             if let headers = call.input["Headers"] { pairs.append(("headers", headers)) }
             if let body = call.input["RequestBody"] { pairs.append(("json", body)) }
-            if let timeout = call.timeoutSeconds { pairs.append(("timeoutMs", .int(Int64(timeout * 1000)))) }
+            if let timeout = call.timeoutSeconds { pairs.append(("timeoutMs", .int(milliseconds(timeout)))) }
             return ("http", SluiceStates.JSON.object(pairs).description)
         case "command":
             var input = call.input
@@ -337,7 +417,7 @@ public enum StatesResources {
             return ("cli", input.description)
         case "http":
             var input = call.input
-            if let timeout = call.timeoutSeconds, input["timeoutMs"] == nil { input = input.setting("timeoutMs", .int(Int64(timeout * 1000))) }
+            if let timeout = call.timeoutSeconds, input["timeoutMs"] == nil { input = input.setting("timeoutMs", .int(milliseconds(timeout))) }
             return ("http", input.description)
         case "noop", "sleep":
             // The built-in executors, so a machine can exercise the queue alone (`sleep` reads `{"ms": N}`).

@@ -368,6 +368,32 @@ struct TransactionWriter {
         return true
     }
 
+    /// Fails an active execution that crashed the process `CrashQuarantine.threshold` times
+    /// while its step was evaluated: `Sluice.Quarantined`, every job it still has cancelled (a
+    /// running one's lease too, so no rescue runs it again), its tree below cancelled and its
+    /// parent told. False when it had already finished.
+    mutating func quarantine(_ id: Int64, cause: String) throws -> Bool {
+        let update = try db.prepared("""
+            UPDATE executions SET status = 'failed', error = ?, cause = ?, finished_at = ?, updated_at = ?
+            WHERE id = ? AND status IN ('pending', 'running')
+            """)
+        update.bind(1, CrashQuarantine.error)
+        update.bind(2, cause)
+        update.bind(3, now)
+        update.bind(4, now)
+        update.bind(5, id)
+        guard try update.run() == 1 else { return false }
+        let jobs = try db.prepared("""
+            UPDATE jobs SET state = 'cancelled', finished_at = ?, lease_owner = NULL, lease_expires_at = NULL
+            WHERE execution_id = ? AND state IN ('scheduled', 'ready', 'running')
+            """)
+        jobs.bind(1, now)
+        jobs.bind(2, id)
+        try jobs.run()
+        try propagateEnd(id, .failed, error: CrashQuarantine.error, cause: cause)
+        return true
+    }
+
     /// Returns the child's row id; the caller reports a child that already ended (`notifyParent`).
     private mutating func startChild(_ child: ChildStart, parent: ExecutionContext) throws -> Int64 {
         let name = "$child:" + Checksum.fnv1a64Hex(child.machine)
