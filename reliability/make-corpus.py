@@ -485,6 +485,9 @@ yaml("huge-anchor-fanout", "one anchor of 10,000 items aliased 1,000 times",
      "x: &x [" + ",".join(["1"] * 10000) + "]\ny: [" + ",".join(["*x"] * 1000) + "]\n", status=400)
 yaml("invalid-utf8", "invalid UTF-8 in YAML", None, body_bytes=b"name: \xff\xfe\ntasks: []\n", status=400)
 yaml("nul-in-name", "a NUL escape in a YAML name", 'name: "a\\0b"\ntasks:\n  - name: t\n    type: http\n    http: {uri: "http://127.0.0.1:9/"}\n', status=400)
+for slug, text in [("sequence", "[2]: x\n"), ("flow", "{[1]: x}\n"), ("explicit", "? [2]\n: x\n"), ("mapping", "{a: 1}: x\n"),
+                   ("nested", "name: t\ntasks:\n  - {[1]: x}\n")]:
+    yaml("complex-key-" + slug, "a mapping key that is not a scalar (Yams force-unwraps it: found by fuzz.sh)", text, status=400)
 yaml("asl-yaml-no-name", "a YAML machine without ?name=", "StartAt: A\nStates:\n  A: {Type: Pass, End: true}\n", status=400)
 
 # ---------------------------------------------------------------- Mender's routes
