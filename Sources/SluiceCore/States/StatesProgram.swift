@@ -216,8 +216,12 @@ public struct StatesProgram: WorkflowProgram {
     /// counting from `prior` transitions.
     static func budgeted<T, E: Error>(prior: Int, limits: EvaluationLimits = .standard, payloadBytes: Int? = nil,
                                       _ body: () throws(E) -> T) throws(E) -> T {
-        let budget = EvaluationBudget.current ?? EvaluationBudget(limits: limits)
-        budget.priorTransitions = prior
+        if let budget = EvaluationBudget.current {
+            budget.priorTransitions = prior
+            if let payloadBytes { budget.limits.maxPayloadBytes = max(budget.limits.maxPayloadBytes, payloadBytes) }
+            return try body()
+        }
+        let budget = EvaluationBudget(limits: limits, priorTransitions: prior)
         if let payloadBytes { budget.limits.maxPayloadBytes = max(budget.limits.maxPayloadBytes, payloadBytes) }
         let result: Result<T, E> = budget.around { () -> Result<T, E> in
             do throws(E) { return .success(try body()) } catch { return .failure(error) }
