@@ -285,10 +285,25 @@ extension StateMachine {
             throw DefinitionError(pointer: "/States", message: "no end is reachable from StartAt: the machine needs a Succeed or Fail state or End: true")
         }
         try Self.checkSeconds(raw["TimeoutSeconds"], "/TimeoutSeconds", zeroAllowed: false)
+        if case let .object(pairs) = raw, let unknown = pairs.map(\.0).first(where: { !Self.machineFields.contains($0) }) {
+            throw DefinitionError(pointer: "/\(unknown)", message: "unknown field for a state machine (known: \(Self.machineFields.sorted().joined(separator: ", ")))")
+        }
+        if let language = raw["QueryLanguage"], language != .string("JSONPath") {
+            throw DefinitionError(pointer: "/QueryLanguage", message: "only JSONPath is supported")
+        }
         for name in states.keys.sorted() {
             guard let state = states[name] else { continue }
             let pointer = "/States/\(name)"
             let body = raw["States"]?[name]
+            if name.isEmpty || name.count > Self.maxStateName {
+                throw DefinitionError(pointer: pointer, message: "a state name has 1 to \(Self.maxStateName) characters")
+            }
+            if state.next != nil && body?["End"] == .bool(true) {
+                throw DefinitionError(pointer: pointer, message: "a state has Next or End, not both")
+            }
+            for field in ["Parameters", "ResultSelector", "ItemSelector"] {
+                if let template = body?[field] { try Self.checkExpressions(template, "\(pointer)/\(field)") }
+            }
             switch state.kind {
             case .wait:
                 let given = ["Seconds", "SecondsPath", "Timestamp", "TimestampPath"].filter { body?[$0] != nil }
@@ -296,6 +311,18 @@ extension StateMachine {
                     throw DefinitionError(pointer: pointer, message: "a Wait state needs exactly one of Seconds, SecondsPath, Timestamp, TimestampPath")
                 }
                 try Self.checkSeconds(body?["Seconds"], "\(pointer)/Seconds", zeroAllowed: true)
+                if let given = body?["Timestamp"] {
+                    guard case let .string(text) = given, ChoiceRule.timestamp(text) != nil else {
+                        throw DefinitionError(pointer: "\(pointer)/Timestamp", message: "expected an RFC 3339 timestamp such as 2026-01-31T12:00:00Z")
+                    }
+                }
+            case .fail:
+                for field in ["ErrorPath", "CausePath"] {
+                    guard let given = body?[field] else { continue }
+                    guard case let .string(text) = given, Self.isExpression(text) else {
+                        throw DefinitionError(pointer: "\(pointer)/\(field)", message: "expected a path ($.x) or an intrinsic call")
+                    }
+                }
             case .task:
                 try Self.checkSeconds(body?["TimeoutSeconds"], "\(pointer)/TimeoutSeconds", zeroAllowed: false)
                 try Self.checkSeconds(body?["HeartbeatSeconds"], "\(pointer)/HeartbeatSeconds", zeroAllowed: false)
@@ -314,6 +341,54 @@ extension StateMachine {
             default:
                 break
             }
+        }
+    }
+
+    /// The fields a machine (or a Parallel branch, or a Map's processor) may have.
+    static let machineFields: Set<String> = ["Comment", "StartAt", "States", "TimeoutSeconds", "Version", "QueryLanguage", "ProcessorConfig"]
+
+    /// AWS's longest state name.
+    public static let maxStateName = 80
+
+    /// Whether a `.$` value (or an ErrorPath) is one the interpreter can read: a path, or an
+    /// intrinsic call that parses (its nesting bounded by the parser).
+    static func isExpression(_ text: String) -> Bool {
+        if Intrinsics.isCall(text) { return (try? Intrinsics.parse(text)).map(namesKnownFunctions) ?? false }
+        return (try? JSONPath(text)) != nil
+    }
+
+    /// The intrinsic functions `Intrinsics.call` runs (AWS's, JSONPath dialect).
+    static let intrinsicNames: Set<String> = [
+        "States.Array", "States.ArrayLength", "States.ArrayGetItem", "States.ArrayContains", "States.ArrayUnique",
+        "States.ArrayPartition", "States.ArrayRange", "States.StringToJson", "States.JsonToString", "States.JsonMerge",
+        "States.StringSplit", "States.MathAdd", "States.MathRandom", "States.Base64Encode", "States.Base64Decode",
+        "States.Hash", "States.UUID", "States.Format",
+    ]
+
+    private static func namesKnownFunctions(_ argument: Intrinsics.Argument) -> Bool {
+        guard case let .call(name, arguments) = argument else { return true }
+        return intrinsicNames.contains(name) && arguments.allSatisfy(namesKnownFunctions)
+    }
+
+    /// Every `KEY.$` in a payload template holds a path or an intrinsic call, as AWS requires
+    /// when a machine is created (the interpreter would otherwise fail on it at run time).
+    static func checkExpressions(_ template: JSON, _ pointer: String) throws(DefinitionError) {
+        switch template {
+        case let .object(pairs):
+            for (key, value) in pairs {
+                let at = "\(pointer)/\(key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1"))"
+                if key.hasSuffix(".$") {
+                    guard case let .string(text) = value, isExpression(text) else {
+                        throw DefinitionError(pointer: at, message: "expected a path ($.x, $$.x) or an intrinsic call such as States.Format(...)")
+                    }
+                } else {
+                    try checkExpressions(value, at)
+                }
+            }
+        case let .array(items):
+            for (i, item) in items.enumerated() { try checkExpressions(item, "\(pointer)/\(i)") }
+        default:
+            break
         }
     }
 

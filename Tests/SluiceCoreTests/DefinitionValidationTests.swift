@@ -96,6 +96,37 @@ import SluiceStates
         #expect(Self.compileError(timeout, name: "n")?.location == "/TimeoutSeconds")
     }
 
+    /// What AWS refuses when a machine is created, found by the malformed-input corpus.
+    @Test func fieldsAWSRefusesAtCreationAreRefused() throws {
+        let cases: [(String, String)] = [
+            (#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B", "End": true}, "B": {"Type": "Succeed"}}}"#, "/States/A"),
+            (#"{"StartAt": "A", "States": {"A": {"Type": "Succeed"}}, "Bogus": 1}"#, "/Bogus"),
+            (#"{"StartAt": "A", "QueryLanguage": "JSONata", "States": {"A": {"Type": "Succeed"}}}"#, "/QueryLanguage"),
+            (#"{"StartAt": "A", "States": {"A": {"Type": "Wait", "Timestamp": "never", "End": true}}}"#, "/States/A/Timestamp"),
+            (#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Parameters": {"a.$": "nope"}, "End": true}}}"#, "/States/A/Parameters/a.$"),
+            (#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Parameters": {"x": [{"a.$": 5}]}, "End": true}}}"#, "/States/A/Parameters/x/0/a.$"),
+            (#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Parameters": {"a.$": "States.Teleport($.x)"}, "End": true}}}"#, "/States/A/Parameters/a.$"),
+            (#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Parameters": {"a.$": "States.Format('x {}', $.a"}, "End": true}}}"#, "/States/A/Parameters/a.$"),
+            (#"{"StartAt": "A", "States": {"A": {"Type": "Fail", "ErrorPath": "nope"}}}"#, "/States/A/ErrorPath"),
+            (#"{"StartAt": "", "States": {"": {"Type": "Pass", "End": true}}}"#, "/States/"),
+        ]
+        for (text, pointer) in cases {
+            let error = try #require(Self.compileError(text, name: "n"), "accepted \(text)")
+            #expect(error.location == pointer, "\(text): \(error)")
+        }
+        let long = String(repeating: "s", count: 81)
+        #expect(Self.compileError(#"{"StartAt": "\#(long)", "States": {"\#(long)": {"Type": "Succeed"}}}"#, name: "n")?.location == "/States/\(long)")
+        // An intrinsic nested 70,000 calls deep is refused at once (the parser would rescan it per level).
+        let deep = String(repeating: "States.Array(", count: 70_000) + "1" + String(repeating: ")", count: 70_000)
+        let deepError = try #require(Self.compileError(#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Parameters": {"a.$": "\#(deep)"}, "End": true}}}"#, name: "n"))
+        #expect(deepError.location == "/States/A/Parameters/a.$")
+        let fine = #"""
+            {"StartAt": "A", "Comment": "c", "QueryLanguage": "JSONPath", "States": {"A": {"Type": "Pass", "End": true,
+              "Parameters": {"n.$": "States.Format('{} and {}', $.a, States.Array(1, 'x(y'))", "c.$": "$$.Execution.Id", "plain": {"k": 1}}}}}
+            """#
+        #expect(Self.compileError(fine, name: "n") == nil)
+    }
+
     /// The AWS-recorded corpus: every definition there passes the new checks (AWS ran them).
     @Test func everyConformanceDefinitionPassesTheChecks() throws {
         let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

@@ -38,6 +38,16 @@ import Testing
         #expect(error.message.contains("maxExpandedNodes"), "\(error)")
     }
 
+    /// Yams traps (the process ends) on a list or map as a mapping key: refused first.
+    @Test func aCollectionAsAMappingKeyIsRefusedNotATrap() throws {
+        for text in ["? [a, b]\n: 1\n", "{[a]: 1}\n", "? {a: 1}\n: 2\n", "l: &l [1]\nm: {*l : 1}\n", "x:\n  ? - a\n  : 1\n"] {
+            let error = try #require(Self.loadError(text), "accepted \(text.debugDescription)")
+            #expect(error.message.contains("mapping key"), "\(text.debugDescription): \(error)")
+        }
+        // Scalar keys, aliased ones included, still load.
+        #expect(Self.loadError("k: &k key\nm: {*k : 1, 2: two, true: yes}\n") == nil)
+    }
+
     @Test func tooManyAliasesAreRefusedNamingTheLimit() throws {
         let text = "a: &a x\nb: [" + Array(repeating: "*a", count: 1_001).joined(separator: ",") + "]\n"
         let error = try #require(Self.loadError(text))

@@ -41,6 +41,15 @@ public enum Document {
         }
     }
 
+    /// A request body as text; bytes that are not UTF-8 are refused, since decoding would put
+    /// U+FFFD in their place and store a name or value the client never sent.
+    public static func text(utf8 bytes: some Sequence<UInt8>, file: String) throws(LoadError) -> String {
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw LoadError(file: file, location: "", message: "the document is not valid UTF-8")
+        }
+        return text
+    }
+
     /// Checks `limits` on the text (size, nesting, YAML aliases) before any parser builds it.
     public static func parse(_ text: String, file: String, yaml: Bool, limits: DocumentLimits = .standard) throws(LoadError) -> Any {
         try limits.checkSize(text.utf8.count, file: file)

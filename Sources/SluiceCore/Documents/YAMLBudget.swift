@@ -8,15 +8,19 @@ internal import CYaml
 /// composing is cheap, but hashing a mapping key and turning the tree into values both walk
 /// every repetition: the nodes are counted here as they would expand (an alias adds the
 /// whole count of its anchor's node), with the depth they reach, and the walk stops at the
-/// first event over a limit. A syntax error ends the walk quietly: Yams reports it, and it
+/// first event over a limit. It also refuses a list or map used as a mapping key, on which
+/// Yams' constructor traps. A syntax error ends the walk quietly: Yams reports it, and it
 /// stops at the same place.
 enum YAMLBudget {
     /// A collection being read: its expanded node count and height so far (a scalar's height
     /// is 0, so the height is the collection levels a node adds).
     private struct Open {
         var anchor: String?
+        var isMapping: Bool
         var nodes = 1
         var height = 1
+        /// Children finished so far: in a mapping, an even count means a key comes next.
+        var children = 0
     }
 
     static func check(_ text: String, file: String, limits: DocumentLimits) throws(Document.LoadError) {
@@ -53,8 +57,15 @@ enum YAMLBudget {
                 throw fail("nested more than \(limits.maxDepth) levels deep \(DocumentLimits.named("maxDepth", limits.maxDepth))")
             }
             if !stack.isEmpty {
+                stack[stack.count - 1].children += 1
                 stack[stack.count - 1].nodes += nodes
                 stack[stack.count - 1].height = max(stack[stack.count - 1].height, height + 1)
+            }
+        }
+        /// Yams turns every mapping key into a string and traps on one that is a list or a map.
+        func refuseCollectionKey() throws(Document.LoadError) {
+            if let parent = stack.last, parent.isMapping, parent.children % 2 == 0 {
+                throw fail("a mapping key must be text or a number, not a list or a map")
             }
         }
         func string(_ pointer: UnsafeMutablePointer<yaml_char_t>?) -> String? {
@@ -76,10 +87,12 @@ enum YAMLBudget {
                 }
                 // An unknown anchor is Yams' error to report; count it as one node.
                 let target = string(event.data.alias.anchor).flatMap { anchors[$0] } ?? (1, 0)
+                if target.height > 0 { try refuseCollectionKey() }
                 try add(nodes: target.nodes, height: target.height)
             case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
                 let anchor = event.type == YAML_SEQUENCE_START_EVENT ? string(event.data.sequence_start.anchor) : string(event.data.mapping_start.anchor)
-                stack.append(Open(anchor: anchor))
+                try refuseCollectionKey()
+                stack.append(Open(anchor: anchor, isMapping: event.type == YAML_MAPPING_START_EVENT))
                 if stack.count > limits.maxDepth {
                     throw fail("nested more than \(limits.maxDepth) levels deep \(DocumentLimits.named("maxDepth", limits.maxDepth))")
                 }
