@@ -22,7 +22,10 @@ import SluiceStates
             """#
     }
 
-    static let poisonPill = loop(#"{"a.$":"States.Array($.a)"}"#)
+    /// Four levels a round, so the 10,000 transitions the landed code allowed reach 20,000
+    /// levels: it crashed at that (exit 139, measured on the landed release binary; one level
+    /// a round through the Choice got to 5,000 and did not).
+    static let poisonPill = loop(#"{"a.$":"States.Array(States.Array(States.Array(States.Array($.a))))"}"#)
 
     final class Harness: @unchecked Sendable {
         let file = TestDatabase()
