@@ -7,31 +7,47 @@ public struct APIConfiguration: Sendable {
     public var token: String?
     /// Request bodies above this are refused with 413.
     public var maxBodyBytes: Int
+    /// Timeouts and the connection cap.
+    public var limits: ConnectionLimits
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, token: String? = nil, maxBodyBytes: Int = 1 << 20) {
+    public init(host: String = "127.0.0.1", port: Int = 8080, token: String? = nil, maxBodyBytes: Int = 1 << 20,
+                limits: ConnectionLimits = ConnectionLimits()) {
         self.host = host
         self.port = port
         self.token = token
         self.maxBodyBytes = maxBodyBytes
+        self.limits = limits
     }
 
-    public var isLoopback: Bool {
-        host == "localhost" || host == "::1" || host.hasPrefix("127.")
-    }
-
-    /// The safety rule: no token, no listening beyond this host.
-    public func validate() throws(APIConfigurationError) {
-        if !isLoopback && (token ?? "").isEmpty { throw .tokenRequired(host: host) }
+    /// The safety rule: no token, no listening beyond this host. The host is resolved first and
+    /// is loopback only if all its addresses are (`ListenAddress`); the server binds the address
+    /// returned here.
+    @discardableResult
+    public func validate() throws(APIConfigurationError) -> ListenAddress {
+        try limits.validate()
+        let address = try ListenAddress.resolve(host)
+        if !address.isLoopback && (token ?? "").isEmpty {
+            throw .tokenRequired(host: host == address.addresses.joined(separator: ", ") ? host : "\(host) (\(address.addresses.joined(separator: ", ")))")
+        }
+        return address
     }
 }
 
 public enum APIConfigurationError: Error, CustomStringConvertible {
     case tokenRequired(host: String)
+    /// The listen host has no address (the resolver's reason).
+    case unresolvable(host: String, reason: String)
+    /// A timeout or the connection cap out of range.
+    case badLimit(String)
 
     public var description: String {
         switch self {
         case let .tokenRequired(host):
-            return "listening on \(host) needs a bearer token (--token or SLUICE_TOKEN); without one Sluice listens on 127.0.0.1 only"
+            return "listening on \(host) needs a bearer token (--token or SLUICE_TOKEN); without one Sluice listens on loopback (127.0.0.0/8, ::1) only"
+        case let .unresolvable(host, reason):
+            return "cannot listen on \(host.isEmpty ? "an empty host" : host): it does not resolve (\(reason))"
+        case let .badLimit(message):
+            return message
         }
     }
 }

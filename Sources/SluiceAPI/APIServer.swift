@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import Prometheus
 import ServiceLifecycle
@@ -11,9 +12,11 @@ public struct APIServer: Sendable {
     public let configuration: APIConfiguration
     /// Where the engine's metrics go (pass the same one to `EngineMetrics` via `metricsFactory`).
     public let registry: PrometheusCollectorRegistry
+    /// The listen host resolved and checked; the server binds `listenAddress.bindAddress`.
+    public let listenAddress: ListenAddress
 
     public init(engine: Engine, configuration: APIConfiguration, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) throws {
-        try configuration.validate()
+        listenAddress = try configuration.validate()
         self.engine = engine
         self.configuration = configuration
         self.registry = registry
@@ -44,14 +47,23 @@ public struct APIServer: Sendable {
         router.get("/v1/openapi.yaml") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: APIServer.openAPI)))
         }
+        router.add(middleware: UnmatchedRouteMiddleware(routes: router.routes))
         return router
     }
 
     /// The application as a service; `onListening` receives the bound port (useful with port 0).
+    /// Connections past `limits.maxConnections` are answered 503; past `limits.hardCap` (503s
+    /// included) the listening socket is not read until some close.
     public func application(logger: Logger, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol & Service {
-        Application(
+        let limits = configuration.limits
+        let counter = ConnectionCounter()
+        return Application(
             router: router(),
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "sluice"),
+            server: HTTPServerBuilder { responder in
+                GuardedHTTP1Channel(inner: HTTP1Channel(responder: responder), limits: limits, counter: counter)
+            },
+            configuration: .init(address: .hostname(listenAddress.bindAddress, port: configuration.port), serverName: "sluice",
+                                 availableConnectionsDelegate: MaximumAvailableConnections(limits.hardCap)),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
             logger: logger
         )

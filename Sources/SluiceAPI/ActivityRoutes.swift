@@ -11,10 +11,10 @@ struct ActivityRoutes {
     let maxBodyBytes: Int
 
     func register(on router: Router<BasicRequestContext>) {
-        router.post("/v1/activities/:name/claim") { request, context in try await claim(request, context.parameters.require("name")) }
-        router.post("/v1/activities/tasks/:token/heartbeat") { request, context in try heartbeat(request, context.parameters.require("token")) }
-        router.post("/v1/activities/tasks/:token/success") { request, context in try await report(request, context.parameters.require("token"), success: true) }
-        router.post("/v1/activities/tasks/:token/failure") { request, context in try await report(request, context.parameters.require("token"), success: false) }
+        router.post("/v1/activities/:name/claim") { request, context in try await claim(request, context.pathParameter("name")) }
+        router.post("/v1/activities/tasks/:token/heartbeat") { request, context in try heartbeat(request, context.pathParameter("token")) }
+        router.post("/v1/activities/tasks/:token/success") { request, context in try await report(request, context.pathParameter("token"), success: true) }
+        router.post("/v1/activities/tasks/:token/failure") { request, context in try await report(request, context.pathParameter("token"), success: false) }
     }
 
     private func seconds(_ request: Request, _ name: String, default value: Double, range: ClosedRange<Double>) throws -> Double {

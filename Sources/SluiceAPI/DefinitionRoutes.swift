@@ -13,9 +13,9 @@ struct DefinitionRoutes {
     func register(on router: Router<BasicRequestContext>) {
         router.get("/v1/definitions") { _, _ in try list() }
         router.post("/v1/definitions") { request, _ in try await upload(request) }
-        router.get("/v1/definitions/:name") { _, context in try get(context.parameters.require("name"), "latest") }
+        router.get("/v1/definitions/:name") { _, context in try get(context.pathParameter("name"), "latest") }
         router.get("/v1/definitions/:name/:version") { _, context in
-            try get(context.parameters.require("name"), context.parameters.require("version"))
+            try get(context.pathParameter("name"), context.pathParameter("version"))
         }
     }
 
@@ -42,10 +42,7 @@ struct DefinitionRoutes {
     }
 
     func upload(_ request: Request) async throws -> Response {
-        let buffer: ByteBuffer
-        do { buffer = try await request.body.collect(upTo: maxBodyBytes) } catch {
-            throw APIError(.contentTooLarge, "body_too_large", "request body exceeds \(maxBodyBytes) bytes")
-        }
+        let buffer = try await RequestBody.collect(request, limit: maxBodyBytes)
         let text = String(decoding: buffer.readableBytesView, as: UTF8.self)
         let yaml = (request.headers[.contentType] ?? "").contains("yaml")
         let definition: DefinitionSource

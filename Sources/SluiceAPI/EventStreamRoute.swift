@@ -14,7 +14,7 @@ struct EventStreamRoute {
     var keepAlive: Duration = .seconds(15)
 
     func register(on router: Router<BasicRequestContext>) {
-        router.get("/v1/executions/:id/events") { _, context in try stream(context.parameters.require("id")) }
+        router.get("/v1/executions/:id/events") { _, context in try stream(context.pathParameter("id")) }
     }
 
     func stream(_ id: String) throws -> Response {

@@ -9,11 +9,11 @@ struct ExecutionRoutes {
 
     func register(on router: Router<BasicRequestContext>) {
         router.post("/v1/executions") { request, _ in try await submit(request) }
-        router.get("/v1/executions/:id") { _, context in try get(context.parameters.require("id")) }
-        router.get("/v1/executions/:id/history") { _, context in try history(context.parameters.require("id")) }
+        router.get("/v1/executions/:id") { _, context in try get(context.pathParameter("id")) }
+        router.get("/v1/executions/:id/history") { _, context in try history(context.pathParameter("id")) }
         router.get("/v1/executions") { request, _ in try list(request) }
-        router.post("/v1/executions/:id/cancel") { request, context in try await cancel(request, context.parameters.require("id")) }
-        router.post("/v1/executions/:id/resume") { request, context in try await resume(request, context.parameters.require("id")) }
+        router.post("/v1/executions/:id/cancel") { request, context in try await cancel(request, context.pathParameter("id")) }
+        router.post("/v1/executions/:id/resume") { request, context in try await resume(request, context.pathParameter("id")) }
     }
 
     func submit(_ request: Request) async throws -> Response {

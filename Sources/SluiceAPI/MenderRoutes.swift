@@ -14,15 +14,15 @@ struct MenderRoutes {
         router.get("/status") { _, _ in JSONResponse.make(body: #"{"status":"ok"}"#) }
         router.get("/api/v1/health") { _, _ in try health() }
         for prefix in ["/api/v1", "/api"] {
-            router.post("\(prefix)/workflow/:name") { request, context in try await start(request, context.parameters.require("name")) }
-            router.post("\(prefix)/workflow/:name/batch") { request, context in try await batch(request, context.parameters.require("name")) }
+            router.post("\(prefix)/workflow/:name") { request, context in try await start(request, context.pathParameter("name")) }
+            router.post("\(prefix)/workflow/:name/batch") { request, context in try await batch(request, context.pathParameter("name")) }
             router.get("\(prefix)/workflow/:name/:id") { _, context in
-                try job(context.parameters.require("id"), name: context.parameters.require("name"))
+                try job(context.pathParameter("id"), name: context.pathParameter("name"))
             }
             router.get("\(prefix)/metadata/workflows") { _, _ in try workflows() }
             router.post("\(prefix)/metadata/workflows") { request, _ in try await registerWorkflow(request) }
         }
-        router.get("/api/v1/jobs/:id") { _, context in try job(context.parameters.require("id"), name: nil) }
+        router.get("/api/v1/jobs/:id") { _, context in try job(context.pathParameter("id"), name: nil) }
     }
 
     static func error(_ status: HTTPResponse.Status, _ message: String) -> Response {
@@ -38,10 +38,7 @@ struct MenderRoutes {
     }
 
     private func parameters(_ request: Request) async throws -> Any? {
-        let buffer: ByteBuffer
-        do { buffer = try await request.body.collect(upTo: maxBodyBytes) } catch {
-            throw APIError(.contentTooLarge, "body_too_large", "request body exceeds \(maxBodyBytes) bytes")
-        }
+        let buffer = try await RequestBody.collect(request, limit: maxBodyBytes)
         return try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView), options: [.fragmentsAllowed])
     }
 
@@ -165,8 +162,8 @@ struct MenderRoutes {
 
     func registerWorkflow(_ request: Request) async throws -> Response {
         let buffer: ByteBuffer
-        do { buffer = try await request.body.collect(upTo: maxBodyBytes) } catch {
-            return Self.error(.contentTooLarge, "request body exceeds \(maxBodyBytes) bytes")
+        do { buffer = try await RequestBody.collect(request, limit: maxBodyBytes) } catch let error as APIError {
+            return Self.error(error.status, error.message)
         }
         let text = String(decoding: buffer.readableBytesView, as: UTF8.self)
         do {

@@ -8,8 +8,8 @@ struct QueueAndHealthRoutes {
 
     func register(on router: Router<BasicRequestContext>) {
         router.get("/v1/queues") { _, _ in try queues() }
-        router.post("/v1/queues/:name/pause") { _, context in try setPaused(context.parameters.require("name"), true) }
-        router.post("/v1/queues/:name/resume") { _, context in try setPaused(context.parameters.require("name"), false) }
+        router.post("/v1/queues/:name/pause") { _, context in try setPaused(context.pathParameter("name"), true) }
+        router.post("/v1/queues/:name/resume") { _, context in try setPaused(context.pathParameter("name"), false) }
         router.get("/v1/health") { _, _ in try health() }
     }
 
@@ -18,7 +18,10 @@ struct QueueAndHealthRoutes {
         return JSONResponse.make(body: JSONText.object(["queues": .raw("[" + items.joined(separator: ",") + "]")]))
     }
 
+    /// The name follows the submit's rule (`Names.queueProblem`): pausing a name no execution
+    /// can be queued under would only store a row nobody reads.
     func setPaused(_ name: String, _ paused: Bool) throws -> Response {
+        if let problem = Names.queueProblem(name) { throw APIError.invalid("queue \(name): \(problem)") }
         try engine.setPaused(queue: name, paused: paused)
         guard let queue = try engine.store.queues().first(where: { $0.name == name }) else { throw APIError.notFound("no queue \(name)") }
         return JSONResponse.make(body: render(queue))

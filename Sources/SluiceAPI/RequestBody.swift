@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 import SluiceCore
 
 /// A request's JSON object body, read with the size cap, with typed accessors whose errors
@@ -8,12 +9,7 @@ struct RequestBody {
     let object: [String: Any]
 
     static func read(_ request: Request, limit: Int) async throws -> RequestBody {
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: limit)
-        } catch {
-            throw APIError(.contentTooLarge, "body_too_large", "request body exceeds \(limit) bytes")
-        }
+        let buffer = try await collect(request, limit: limit)
         let data = Data(buffer.readableBytesView)
         if data.isEmpty { return RequestBody(object: [:]) }
         let value: Any
@@ -24,6 +20,20 @@ struct RequestBody {
         }
         guard let object = value as? [String: Any] else { throw APIError.invalid("request body must be a JSON object") }
         return RequestBody(object: object)
+    }
+
+    /// The whole body, at most `limit` bytes: more is a 413. A body that ends before its
+    /// `Content-Length` (the client half-closed or went away mid-body) is a 400, since nothing
+    /// was too large: the request was cut.
+    static func collect(_ request: Request, limit: Int) async throws -> ByteBuffer {
+        do {
+            return try await request.body.collect(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw APIError(.contentTooLarge, "body_too_large", "request body exceeds \(limit) bytes")
+        } catch {
+            let announced = request.headers[.contentLength].map { " (Content-Length: \($0))" } ?? ""
+            throw APIError(.badRequest, "truncated_body", "the request body ended before all of it arrived\(announced)")
+        }
     }
 
     /// Refuses fields the endpoint does not know, naming the first.

@@ -53,14 +53,31 @@ struct ListenOptions: ParsableArguments {
     @Option(name: .long, help: "Largest request body accepted, in bytes.")
     var maxBodyBytes: Int = 1 << 20
 
-    func configuration() throws -> APIConfiguration {
+    @Option(name: .long, help: "Seconds a connection may wait with no request before it is closed.")
+    var idleTimeout: Double = 60
+
+    @Option(name: .long, help: "Seconds a request head may take from its first byte; then 408 and close.")
+    var headerTimeout: Double = 10
+
+    @Option(name: .long, help: "Seconds a request body may stall (no byte arriving) before the connection is closed.")
+    var bodyTimeout: Double = 30
+
+    @Option(name: .long, help: "Connections served at once; one more gets a 503 (default: min(4096, half the descriptors the engine leaves free)).")
+    var maxConnections: Int?
+
+    /// The API's configuration; `pools` size the descriptors the engine keeps for its own HTTP
+    /// tasks (curl's connection cap), which the default connection cap leaves alone.
+    func configuration(pools: [EngineConfiguration.Pool] = []) throws -> APIConfiguration {
         guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
             throw ValidationError("--listen takes HOST:PORT, got \(listen)")
         }
         var host = String(listen[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         let token = token ?? ProcessInfo.processInfo.environment["SLUICE_TOKEN"]
-        return APIConfiguration(host: host, port: port, token: token, maxBodyBytes: maxBodyBytes)
+        let reserved = curlConnectionCap(pools: pools) + 64
+        let limits = ConnectionLimits(idleSeconds: idleTimeout, headerSeconds: headerTimeout, bodySeconds: bodyTimeout,
+                                      maxConnections: maxConnections ?? ConnectionLimits.defaultMaxConnections(reserved: reserved))
+        return APIConfiguration(host: host, port: port, token: token, maxBodyBytes: maxBodyBytes, limits: limits)
     }
 }
 
@@ -72,7 +89,7 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var listen: ListenOptions
 
     func run() async throws {
-        try await runProcess(role: "serve", database: database, engine: engine, pools: engine.pools, api: listen.configuration())
+        try await runProcess(role: "serve", database: database, engine: engine, pools: engine.pools, api: listen.configuration(pools: engine.pools))
     }
 }
 
@@ -111,10 +128,7 @@ func runProcess(role: String, database: DatabaseOptions, engine options: EngineO
     let metrics = EngineMetrics(factory: APIServer.metricsFactory(registry))
     let secrets: SecretStore
     do { secrets = try SecretStore.load(file: options.secretsFile) } catch { fail("\(error)", code: 2) }
-    // Every task body the pools may run at once can have its request on the wire (curl would
-    // otherwise queue those above its cap), with room for the connections closing meanwhile.
-    let inFlight = pools.reduce(0) { $0 + $1.concurrency }
-    let client = CurlMultiClient(maxTotalConnections: max(512, 2 * inFlight))
+    let client = CurlMultiClient(maxTotalConnections: curlConnectionCap(pools: pools))
     let engine = Engine(store: store, configuration: EngineConfiguration(
         role: role, pools: pools, executors: .standard(metrics: metrics, httpClient: client, allowCommands: options.allowCommands, secrets: secrets),
         leaseSeconds: options.leaseSeconds,
@@ -142,11 +156,18 @@ func runProcess(role: String, database: DatabaseOptions, engine options: EngineO
         let server: APIServer
         do { server = try APIServer(engine: engine, configuration: api, registry: registry) } catch { fail("\(error)") }
         services.append(server.application(logger: logger) { port in
-            FileHandle.standardError.write(Data("sluice: \(role) listening on http://\(api.host):\(port)\n".utf8))
+            FileHandle.standardError.write(Data("sluice: \(role) listening on http://\(server.listenAddress.urlHost):\(port)\n".utf8))
         })
     }
     let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
     try await group.run()
+}
+
+/// Connections curl may hold for the pools' HTTP tasks: every task body the pools may run at
+/// once can have its request on the wire (curl would otherwise queue those above its cap), with
+/// room for the connections closing meanwhile.
+func curlConnectionCap(pools: [EngineConfiguration.Pool]) -> Int {
+    max(512, 2 * pools.reduce(0) { $0 + $1.concurrency })
 }
 
 /// Blocks the calling thread until SIGTERM or SIGINT arrives.

@@ -17,7 +17,7 @@ final class APITestServer: @unchecked Sendable {
     private let group: ServiceGroup
     private let task: Task<Void, Error>
 
-    static func start(token: String? = nil, maxBodyBytes: Int = 1 << 20) async throws -> APITestServer {
+    static func start(token: String? = nil, maxBodyBytes: Int = 1 << 20, limits: ConnectionLimits = ConnectionLimits()) async throws -> APITestServer {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-api-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let store = try SQLiteStore(StoreConfiguration(path: directory.appendingPathComponent("api.sqlite").path, sync: .normal))
@@ -25,7 +25,7 @@ final class APITestServer: @unchecked Sendable {
         let registry = PrometheusCollectorRegistry()
         let engine = Engine(store: store, configuration: EngineConfiguration(
             pools: [.init(queue: "default", concurrency: 4)], metrics: EngineMetrics(factory: APIServer.metricsFactory(registry))))
-        let server = try APIServer(engine: engine, configuration: APIConfiguration(host: "127.0.0.1", port: 0, token: token, maxBodyBytes: maxBodyBytes),
+        let server = try APIServer(engine: engine, configuration: APIConfiguration(host: "127.0.0.1", port: 0, token: token, maxBodyBytes: maxBodyBytes, limits: limits),
                                    registry: registry)
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         var logger = Logger(label: "test")
