@@ -90,6 +90,24 @@ import Testing
         #expect(errors.count == 1 && errors[0].message.contains("maxBytes"), "\(errors)")
     }
 
+    /// A link to an endless device or a FIFO would be read without end (or block the loader).
+    @Test func onlyRegularFilesAreReadAndNeverPastTheLimit() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-special-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.createSymbolicLink(atPath: directory.appendingPathComponent("zero.yaml").path, withDestinationPath: "/dev/zero")
+        #expect(mkfifo(directory.appendingPathComponent("pipe.json").path, 0o600) == 0)
+        let big = directory.appendingPathComponent("big.txt")
+        try Data(count: 2_000_000).write(to: big)
+        try FileManager.default.createSymbolicLink(atPath: directory.appendingPathComponent("big.json").path, withDestinationPath: big.path)
+        let (_, errors) = DefinitionFolder.load(directory.path)
+        let messages = errors.map { "\(URL(fileURLWithPath: $0.file).lastPathComponent): \($0.message)" }.sorted()
+        #expect(messages.count == 3, "\(messages)")
+        #expect(messages.contains { $0.hasPrefix("big.json: ") && $0.contains("maxBytes") }, "\(messages)")
+        #expect(messages.contains("pipe.json: cannot read: not a regular file"), "\(messages)")
+        #expect(messages.contains("zero.yaml: cannot read: not a regular file"), "\(messages)")
+    }
+
     @Test func aTaskListWithTooManyTasksIsRefused() throws {
         func list(_ count: Int) -> String {
             #"{"name": "many", "tasks": ["# + (0..<count).map { #"{"name": "t\#($0)", "type": "noop"}"# }.joined(separator: ",") + "]}"

@@ -25,20 +25,29 @@ public enum Document {
         return try parse(text, file: path, yaml: path.hasSuffix(".yaml") || path.hasSuffix(".yml"), limits: limits)
     }
 
-    /// A file's text; one larger than `limits.maxBytes` is refused before it is read.
+    /// A file's text, read through its symlinks: only a regular file, and at most
+    /// `limits.maxBytes + 1` bytes of it, so neither a large file nor a link to `/dev/zero` or
+    /// a FIFO is read without end.
     public static func read(path: String, limits: DocumentLimits = .standard) throws(LoadError) -> String {
-        if let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? NSNumber {
-            try limits.checkSize(size.intValue, file: path)
+        let target = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: target) else {
+            throw LoadError(file: path, location: "", message: "cannot read: no such file")
         }
-        do {
-            let text = try String(contentsOfFile: path, encoding: .utf8)
-            try limits.checkSize(text.utf8.count, file: path)
-            return text
-        } catch let error as LoadError {
-            throw error
-        } catch {
+        guard attributes[.type] as? FileAttributeType == .typeRegular else {
+            throw LoadError(file: path, location: "", message: "cannot read: not a regular file")
+        }
+        if let size = attributes[.size] as? NSNumber { try limits.checkSize(size.intValue, file: path) }
+        guard let handle = FileHandle(forReadingAtPath: target) else {
+            throw LoadError(file: path, location: "", message: "cannot read: permission denied or unreadable")
+        }
+        defer { try? handle.close() }
+        let data: Data
+        do { data = try handle.read(upToCount: limits.maxBytes + 1) ?? Data() } catch {
             throw LoadError(file: path, location: "", message: "cannot read: \(error.localizedDescription)")
         }
+        // The file may have grown since its size was read.
+        try limits.checkSize(data.count, file: path)
+        return try text(utf8: data, file: path)
     }
 
     /// A request body as text; bytes that are not UTF-8 are refused, since decoding would put
