@@ -13,7 +13,7 @@ after a cut connection, so an acknowledgement (HTTP 200/201 with an id) is what 
 Prints one `KILLLOOP` line of figures: acknowledged, lost, stuck, failed, duplicate
 transitions, crashes (exits nobody asked for), 5xx answers, the target's request count
 against the tasks' count (re-deliveries are allowed: at least once), and the last
-incarnation's descriptors and RSS after start and after the drain. Exits 1 if any of lost,
+incarnation's descriptors and RSS (each process) after the submits and after the drain. Exits 1 if any of lost,
 stuck, duplicates, crashes or 5xx is non-zero."""
 import argparse
 import json
@@ -183,7 +183,8 @@ def main():
                 if not process.check():
                     process.start()
     submit_seconds = time.time() - started
-    fds_start, rss_start = harness.proc_stats(processes[-1].proc.pid)
+    # Leaks: each process's descriptors and RSS after the submits and after the drain.
+    before = [harness.proc_stats(process.proc.pid) for process in processes]
 
     def keep_alive():
         for process in processes:
@@ -193,7 +194,7 @@ def main():
     drained = harness.wait_drained(db, args.drain_timeout, keep_alive)
     drain_seconds = time.time() - started
     time.sleep(1)
-    fds_end, rss_end = harness.proc_stats(processes[-1].proc.pid)
+    after = [harness.proc_stats(process.proc.pid) for process in processes]
     exits = [process.terminate() for process in processes]
     hits = target.stop()
     result = harness.audit(db, acked, steps=STEPS)
@@ -210,7 +211,8 @@ def main():
         "unclean_exit": len(unclean), "integrity": result["integrity"],
         "target_requests": hits, "tasks": STEPS * len(acked),
         "redelivered": (hits - STEPS * len(acked)) if hits is not None else "?",
-        "fds": "%s->%s" % (fds_start, fds_end), "rss_kb": "%s->%s" % (rss_start, rss_end),
+        "fds": ",".join("%s:%s->%s" % (p.name, b[0], a[0]) for p, b, a in zip(processes, before, after)),
+        "rss_kb": ",".join("%s:%s->%s" % (p.name, b[1], a[1]) for p, b, a in zip(processes, before, after)),
         "submit_s": "%.1f" % submit_seconds, "drain_s": "%.1f" % drain_seconds, "drained": int(drained), "seed": seed,
     }
     harness.figures("KILLLOOP", figures)

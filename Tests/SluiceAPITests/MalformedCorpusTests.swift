@@ -23,13 +23,15 @@ import Testing
         let before = try await Self.runToEnd(server, definition: "corpus_keeper")
         #expect(before.status == "succeeded")
         let descriptorsBefore = Self.openDescriptors()
+        let residentBefore = Self.residentKiB()
 
         // The sockets block, so the corpus runs on a thread of its own, never on the cooperative
         // threads the server's tasks need.
         let (failures, tally) = await RawHTTP.detached { Self.run(cases, port: port) }
         let descriptorsAfter = Self.openDescriptors()
+        let residentAfter = Self.residentKiB()
         print("CORPUS cases=\(cases.count) failed=\(failures.count) 4xx=\(tally.fourXX) 2xx=\(tally.twoXX) 5xx=\(tally.fiveXX) "
-              + "closed=\(tally.closed) hangs=\(tally.hangs) fds=\(descriptorsBefore)->\(descriptorsAfter)")
+              + "closed=\(tally.closed) hangs=\(tally.hangs) fds=\(descriptorsBefore)->\(descriptorsAfter) rss_kb=\(residentBefore)->\(residentAfter)")
         for failure in failures { Issue.record(Comment(rawValue: failure)) }
 
         // Nothing stored before is lost, and the stored definition still runs.
@@ -78,6 +80,13 @@ import Testing
             try await Task.sleep(for: .milliseconds(10))
         }
         return (id, status)
+    }
+
+    /// This process's resident set (the server runs in it), from /proc.
+    static func residentKiB() -> Int {
+        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? -1
     }
 
     static func openDescriptors() -> Int {
