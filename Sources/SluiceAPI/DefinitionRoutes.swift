@@ -43,10 +43,10 @@ struct DefinitionRoutes {
 
     func upload(_ request: Request) async throws -> Response {
         let buffer = try await RequestBody.collect(request, limit: maxBodyBytes)
-        let text = String(decoding: buffer.readableBytesView, as: UTF8.self)
         let yaml = (request.headers[.contentType] ?? "").contains("yaml")
         let definition: DefinitionSource
         do {
+            let text = try Document.text(utf8: buffer.readableBytesView, file: "request body")
             let value = try Document.parse(text, file: "request body", yaml: yaml)
             // A States Language document has no name field: `?name=` gives it one.
             let name = request.uri.queryParameters["name"].map(String.init)

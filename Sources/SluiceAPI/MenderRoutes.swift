@@ -165,8 +165,8 @@ struct MenderRoutes {
         do { buffer = try await RequestBody.collect(request, limit: maxBodyBytes) } catch let error as APIError {
             return Self.error(error.status, error.message)
         }
-        let text = String(decoding: buffer.readableBytesView, as: UTF8.self)
         do {
+            let text = try Document.text(utf8: buffer.readableBytesView, file: "request body")
             let value = try Document.parse(text, file: "request body", yaml: false)
             // Mender's route registers Mender's dialect only; a machine has no name here.
             let definition = try DefinitionCompiler.compile(text: text, value: value, file: "request body", dialect: "tasklist")
