@@ -22,6 +22,11 @@ public struct APIError: Error, HTTPResponseError {
     static func badJSON(_ detail: String) -> APIError { APIError(.badRequest, "invalid_json", "request body is not valid JSON: \(detail)") }
     static func invalid(_ message: String) -> APIError { APIError(.badRequest, "invalid_request", message) }
     static func notFound(_ message: String) -> APIError { APIError(.notFound, "not_found", message) }
+    /// 507: the write was refused because the database's volume is full; nothing was stored.
+    static func storageFull(_ cause: String) -> APIError {
+        APIError(HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage"), "storage_full",
+                 "the database's disk is full: \(cause); nothing was stored, retry once space is freed")
+    }
 }
 
 enum JSONResponse {

@@ -37,6 +37,7 @@ public struct APIServer: Sendable {
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
         if let token = configuration.token, !token.isEmpty { router.add(middleware: BearerTokenMiddleware(token: token)) }
+        router.add(middleware: StorageFullMiddleware())
         ExecutionRoutes(engine: engine, maxBodyBytes: configuration.maxBodyBytes).register(on: router)
         QueueAndHealthRoutes(engine: engine).register(on: router)
         MetricsRoute(engine: engine, registry: registry).register(on: router)

@@ -28,7 +28,7 @@ struct ExecutionRoutes {
         let submission = Submission(
             definition: definition, version: try body.int("version"), input: try body.json("input", default: "{}"),
             queue: try body.queue(), priority: try body.priority(),
-            namespace: try body.string("namespace"), idempotencyKey: try body.string("idempotencyKey"), runAt: runAt)
+            namespace: try body.namespace(), idempotencyKey: try body.idempotencyKey(), runAt: runAt)
         let receipt: SubmitReceipt
         do {
             receipt = try await engine.submitGrouped([submission])[0]

@@ -17,8 +17,10 @@ final class APITestServer: @unchecked Sendable {
     private let group: ServiceGroup
     private let task: Task<Void, Error>
 
-    static func start(token: String? = nil, maxBodyBytes: Int = 1 << 20, limits: ConnectionLimits = ConnectionLimits()) async throws -> APITestServer {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-api-\(UUID().uuidString)")
+    static func start(token: String? = nil, maxBodyBytes: Int = 1 << 20, limits: ConnectionLimits = ConnectionLimits(),
+                      directory: URL? = nil) async throws -> APITestServer {
+        // `directory`: where the database goes (a small volume, for the disk-full tests).
+        let directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("sluice-api-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let store = try SQLiteStore(StoreConfiguration(path: directory.appendingPathComponent("api.sqlite").path, sync: .normal))
         try BuiltinDefinitions.register(in: store)

@@ -205,7 +205,7 @@ final class Completer: @unchecked Sendable {
                 lastError = "\(error)"
                 condition.unlock()
                 // Once per interval: a lasting failure (a full disk) is hit by every cycle.
-                FileHandle.standardError.write(Data("sluice: completer cycle failed: \(error)\n".utf8))
+                ThrottledLog.standard.report(ThrottledLog.kind(of: error), "completer cycle failed: \(error)")
                 Thread.sleep(forTimeInterval: 0.05)
             }
             if mayClaim {

@@ -13,13 +13,34 @@ public final class Database: @unchecked Sendable {
     private let writerLock = NSLock()
     private var readers: [Connection] = []
     private let readersLock = NSLock()
+    /// The writer's WAL budget and when to look at the free space again (under `writerLock`).
+    private var walBudget: WALBudget?
+    private var nextSpaceCheck = 0.0
+    /// How often the free space is looked at again: a statvfs call, a pragma when it changed.
+    static let spaceCheckSeconds = 10.0
 
     /// Opens (creating if needed) and migrates the file.
     public init(_ configuration: StoreConfiguration, migrate: Bool = true) throws {
         self.configuration = configuration
         let writer = try Database.open(configuration, mode: .readWrite)
-        if migrate { try Migrator().migrate(writer) } else { try Database.checkSchema(writer) }
         self.writer = writer
+        fitWALToFreeSpace(now: Date().timeIntervalSince1970)
+        if migrate { try Migrator().migrate(writer) } else { try Database.checkSchema(writer) }
+    }
+
+    /// Sizes the WAL to the space left (`WALBudget`) and, while space is short, checkpoints
+    /// with TRUNCATE so the WAL's pages go back to the volume. Called with the writer held.
+    private func fitWALToFreeSpace(now: Double, force: Bool = false) {
+        guard force || now >= nextSpaceCheck else { return }
+        nextSpaceCheck = now + Self.spaceCheckSeconds
+        guard !writer.isInTransaction, let free = WALBudget.freeBytes(forDatabaseAt: configuration.path) else { return }
+        let pageSize = (try? writer.scalarInt("PRAGMA page_size")).flatMap { $0.map(Int.init) } ?? 4096
+        let budget = WALBudget(freeBytes: free, pageSize: pageSize)
+        if budget != walBudget {
+            try? writer.execute(budget.pragmas)
+            walBudget = budget
+        }
+        if budget.isLow { try? writer.execute("PRAGMA wal_checkpoint(TRUNCATE)") }
     }
 
     static func open(_ configuration: StoreConfiguration, mode: Connection.Mode) throws -> Connection {
@@ -37,7 +58,7 @@ public final class Database: @unchecked Sendable {
             PRAGMA foreign_keys = OFF;
             PRAGMA temp_store = MEMORY;
             PRAGMA cache_size = -8000;
-            PRAGMA wal_autocheckpoint = 4000;
+            PRAGMA wal_autocheckpoint = \(WALBudget.maxPages);
             """)
         return connection
     }
@@ -59,7 +80,17 @@ public final class Database: @unchecked Sendable {
             writer.resetActiveStatements()
             writerLock.unlock()
         }
-        return try body(writer)
+        do {
+            let value = try body(writer)
+            fitWALToFreeSpace(now: Date().timeIntervalSince1970)
+            return value
+        } catch let error as SQLiteError where error.isStorageFull {
+            // The disk is full: what the WAL holds beyond its budget is the space to win back.
+            // Forced at most once a second, so a client retrying does not checkpoint each time.
+            let now = Date().timeIntervalSince1970
+            fitWALToFreeSpace(now: now, force: now >= nextSpaceCheck - Self.spaceCheckSeconds + 1)
+            throw error
+        }
     }
 
     /// Runs `body` with a reader connection from the pool (opened on demand).
