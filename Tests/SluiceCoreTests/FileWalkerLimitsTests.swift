@@ -64,6 +64,17 @@ import Testing
         #expect(!listing.files.contains { $0.path.hasSuffix("deep.csv") })
     }
 
+    /// Unreadable directories are reported, the first few by name and the rest counted: a tree
+    /// like `/proc` has hundreds, and the scanner logs a pass's errors every interval.
+    @Test func manyUnreadableDirectoriesAreCounted() {
+        var listing = FileWalker.Listing()
+        for index in 0..<12 { listing.unreadable("/tree/locked\(index)", EACCES) }
+        listing.summarise()
+        #expect(listing.errors.count == FileWalker.Listing.maxErrors + 1)
+        #expect(listing.errors.first == "/tree/locked0: Permission denied")
+        #expect(listing.errors.last == "and 7 more directories could not be read")
+    }
+
     /// Even exponential fan-out (two links back at every level, 2^40 paths before the kernel
     /// stops resolving) ends: the links are loops and skipped.
     @Test func twoLoopsPerDirectoryEnd() {

@@ -57,9 +57,24 @@ enum FileWalker {
 
     struct Listing {
         var files: [ScannedFile] = []
+        /// The first `maxErrors` unreadable directories, then one line counting the rest: the
+        /// scanner logs these every pass, and a tree like `/proc` has hundreds.
         var errors: [String] = []
         /// Set when the listing is partial.
         var stop: Stop?
+        private var unreported = 0
+
+        static let maxErrors = 5
+
+        mutating func unreadable(_ directory: String, _ code: Int32) {
+            if errors.count < Self.maxErrors { errors.append("\(directory): \(String(cString: strerror(code)))") } else { unreported += 1 }
+        }
+
+        /// Adds the count of the unreadable directories not named.
+        mutating func summarise() {
+            if unreported > 0 { errors.append("and \(unreported) more directories could not be read") }
+            unreported = 0
+        }
     }
 
     /// A directory's identity, to recognise a link back to one on the current path.
@@ -86,13 +101,14 @@ enum FileWalker {
         var info = stat()
         if stat(root, &info) == 0 { walk.onPath.insert(DirectoryID(info)) }
         self.walk(root, prefix: "", depth: 0, &walk)
+        walk.listing.summarise()
         return walk.listing
     }
 
     /// Lists one directory, closes it, then descends: an open handle per level is not kept.
     private static func walk(_ directory: String, prefix: String, depth: Int, _ walk: inout Walk) {
         guard let handle = opendir(directory) else {
-            walk.listing.errors.append("\(directory): \(String(cString: strerror(errno)))")
+            walk.listing.unreadable(directory, errno)
             return
         }
         let fd = dirfd(handle)
@@ -126,7 +142,7 @@ enum FileWalker {
         }
         for (name, id) in subdirectories {
             walk.onPath.insert(id)
-            self.walk(directory + "/" + name, prefix: prefix.isEmpty ? name : prefix + "/" + name, depth: depth + 1, &walk)
+            self.walk(directory.hasSuffix("/") ? directory + name : directory + "/" + name, prefix: prefix.isEmpty ? name : prefix + "/" + name, depth: depth + 1, &walk)
             walk.onPath.remove(id)
             if walk.listing.stop != nil { return }
         }
