@@ -144,63 +144,70 @@ def main():
                 time.sleep(0.05)
         submitter.close()
 
-    threads = [threading.Thread(target=client, daemon=True) for _ in range(args.clients)]
+    gave_up = None
     started = time.time()
-    for thread in threads:
-        thread.start()
+    submit_seconds = drain_seconds = 0.0
+    drained = False
+    before = after = [(None, None)] * len(processes)
+    try:
+        threads = [threading.Thread(target=client, daemon=True) for _ in range(args.clients)]
+        started = time.time()
+        for thread in threads:
+            thread.start()
 
-    # The killer: K kills, each at a random moment after the previous start.
-    for kill in range(args.kills):
-        gap = rng.uniform(0.2, args.max_gap)
-        state["ramp"] = gap * 1.3
-        deadline = time.time() + gap
-        while time.time() < deadline:
+        # The killer: K kills, each at a random moment after the previous start.
+        for kill in range(args.kills):
+            gap = rng.uniform(0.2, args.max_gap)
+            state["ramp"] = gap * 1.3
+            deadline = time.time() + gap
+            while time.time() < deadline:
+                for process in processes:
+                    process.ensure_running()
+                time.sleep(0.02)
+            victims = processes if len(processes) == 1 else rng.choice([[processes[0]], [processes[1]], processes])
+            if api in victims:
+                state["restarting"].clear()
+            for victim in victims:
+                victim.kill()
+            with lock:
+                done = len(acked)
+            harness.log("# kill %d/%d at %.1fs: %s (acknowledged so far %d)" % (kill + 1, args.kills, time.time() - started,
+                                                                              "+".join(v.name for v in victims), done))
+            time.sleep(rng.uniform(0.0, 0.3))
+            for victim in victims:
+                victim.start()
+            state["restarting"].set()
+            state["ramp"] = 1.0
+            state["epoch_start"] = time.time()
+            state["epoch"] += 1
+
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(0.5)
+                for process in processes:
+                    process.ensure_running()
+        submit_seconds = time.time() - started
+        # Leaks: each process's descriptors and RSS after the submits and after the drain.
+        before = [harness.proc_stats(process.proc.pid) for process in processes]
+
+        def keep_alive():
             for process in processes:
-                if not process.check():
-                    process.start()
-            time.sleep(0.02)
-        victims = processes if len(processes) == 1 else rng.choice([[processes[0]], [processes[1]], processes])
-        if api in victims:
-            state["restarting"].clear()
-        for victim in victims:
-            victim.kill()
-        with lock:
-            done = len(acked)
-        harness.log("# kill %d/%d at %.1fs: %s (acknowledged so far %d)" % (kill + 1, args.kills, time.time() - started,
-                                                                          "+".join(v.name for v in victims), done))
-        time.sleep(rng.uniform(0.0, 0.3))
-        for victim in victims:
-            victim.start()
+                process.ensure_running()
+
+        drained = harness.wait_drained(db, args.drain_timeout, keep_alive)
+        drain_seconds = time.time() - started
+        time.sleep(1)
+        after = [harness.proc_stats(process.proc.pid) for process in processes]
+    except harness.GaveUp as error:
+        gave_up = str(error)
+        state["stop"] = True
         state["restarting"].set()
-        state["ramp"] = 1.0
-        state["epoch_start"] = time.time()
-        state["epoch"] += 1
-
-    for thread in threads:
-        while thread.is_alive():
-            thread.join(0.5)
-            for process in processes:
-                if not process.check():
-                    process.start()
-    submit_seconds = time.time() - started
-    # Leaks: each process's descriptors and RSS after the submits and after the drain.
-    before = [harness.proc_stats(process.proc.pid) for process in processes]
-
-    def keep_alive():
-        for process in processes:
-            if not process.check():
-                process.start()
-
-    drained = harness.wait_drained(db, args.drain_timeout, keep_alive)
-    drain_seconds = time.time() - started
-    time.sleep(1)
-    after = [harness.proc_stats(process.proc.pid) for process in processes]
     exits = [process.terminate() for process in processes]
     hits = target.stop()
     result = harness.audit(db, acked, steps=STEPS)
     crashes = sum(len(process.unexpected) for process in processes)
     for process in processes:
-        for incarnation, code, tail in process.unexpected:
+        for incarnation, code, tail in process.unexpected[:3]:
             harness.log("# CRASH %s incarnation %d exit %s; log tail:\n%s" % (process.name, incarnation, code, tail))
     unclean = [code for code in exits if code not in (0, None)]
     figures = {
@@ -215,6 +222,8 @@ def main():
         "rss_kb": ",".join("%s:%s->%s" % (p.name, b[1], a[1]) for p, b, a in zip(processes, before, after)),
         "submit_s": "%.1f" % submit_seconds, "drain_s": "%.1f" % drain_seconds, "drained": int(drained), "seed": seed,
     }
+    if gave_up:
+        figures["gave_up"] = '"%s"' % gave_up
     harness.figures("KILLLOOP", figures)
     if result["lost_keys"]:
         harness.log("# lost keys: %s" % result["lost_keys"])
@@ -222,7 +231,7 @@ def main():
         harness.log("# stuck: %s" % result["stuck_uids"])
     if result["failed_uids"]:
         harness.log("# failed: %s" % result["failed_uids"])
-    bad = (result["lost"] or result["stuck"] or result["duplicate_transitions"] or crashes or state["5xx"]
+    bad = (gave_up or result["lost"] or result["stuck"] or result["duplicate_transitions"] or crashes or state["5xx"]
            or result["integrity"] != "ok" or len(acked) != args.executions or result["failed"] or result["missing_steps"])
     if bad or args.keep:
         harness.log("# work directory kept: %s" % workdir)

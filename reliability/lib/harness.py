@@ -1,6 +1,7 @@
 """Shared pieces of the reliability suite: start and stop `sluice` processes and the HTTP target,
 submit over HTTP, read a process's descriptors and RSS, and check a database file for lost,
 stuck and duplicated work. Standard library only, so the suite runs on a fresh machine."""
+import atexit
 import http.client
 import json
 import os
@@ -13,6 +14,16 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TERMINAL = ("succeeded", "failed", "cancelled", "timed_out")
+CRASH_MARKERS = ("*** Signal ", "Fatal error:", "*** Program crashed", "ERROR: AddressSanitizer")
+_STARTED = []  # every process this harness started, killed at exit if still running
+
+
+@atexit.register
+def _kill_leftovers():
+    for proc in _STARTED:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 def log(*parts):
@@ -60,7 +71,9 @@ class Target:
             if os.path.exists(path):
                 os.unlink(path)
         self.proc = subprocess.Popen([sys.executable, os.path.join(HERE, "target.py"),
-                                      "--port-file", self.port_file, "--hits", self.hits_file])
+                                      "--port-file", self.port_file, "--hits", self.hits_file],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _STARTED.append(self.proc)
         deadline = time.time() + 20
         while not os.path.exists(self.port_file):
             if time.time() > deadline or self.proc.poll() is not None:
@@ -70,6 +83,8 @@ class Target:
 
     def stop(self):
         """Stops the target; returns the number of requests it answered."""
+        if self.proc.poll() is not None:
+            return None
         self.proc.send_signal(signal.SIGTERM)
         try:
             self.proc.wait(10)
@@ -80,6 +95,10 @@ class Target:
             return json.load(open(self.hits_file))["hits"]
         except (OSError, ValueError):
             return None
+
+
+class GaveUp(Exception):
+    """A process kept dying on its own: a crash loop, reported instead of restarted forever."""
 
 
 class Sluice:
@@ -101,19 +120,35 @@ class Sluice:
         return os.path.join(self.workdir, "%s.%d.log" % (self.name, self.incarnation if incarnation is None else incarnation))
 
     def start(self, timeout=90.0):
+        """Starts an incarnation; False if it died or did not listen (recorded in `unexpected`)."""
         self.incarnation += 1
         self.expecting_exit = False
         handle = open(self.log_path(), "w")
         self.proc = subprocess.Popen([self.binary] + self.args, stdout=handle, stderr=subprocess.STDOUT, env=self.env,
                                      start_new_session=True)
+        _STARTED.append(self.proc)
         handle.close()
         if self.port is not None:
             if not wait_port(self.port, timeout, self.proc):
-                self.check()
-                raise RuntimeError("%s did not listen on %d; log %s:\n%s" % (self.name, self.port, self.log_path(), self.tail()))
-        else:
-            time.sleep(0.3)
-            self.check()
+                if self.check():  # alive but deaf: a hang at start-up counts as a crash
+                    self.unexpected.append((self.incarnation, "no listener after %.0f s" % timeout, self.tail()))
+                    self.expecting_exit = True
+                    os.kill(self.proc.pid, signal.SIGKILL)
+                    self.proc.wait()
+                return False
+            return True
+        time.sleep(0.3)
+        return self.check()
+
+    def ensure_running(self, max_unexpected=10):
+        """Starts the process again if it died on its own, after a short back-off; raises
+        GaveUp after `max_unexpected` such exits."""
+        if self.check():
+            return
+        if len(self.unexpected) >= max_unexpected:
+            raise GaveUp("%s exited on its own %d times" % (self.name, len(self.unexpected)))
+        time.sleep(min(2.0, 0.25 * len(self.unexpected)))
+        self.start()
 
     def tail(self, lines=15):
         try:
@@ -134,11 +169,23 @@ class Sluice:
         return False
 
     def kill(self):
+        """SIGKILL to the process's group: the process, and a crash backtracer it may have
+        spawned, which would otherwise keep its listening socket (and the port) for seconds."""
         if self.check():
             self.expecting_exit = True
-            os.kill(self.proc.pid, signal.SIGKILL)
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except OSError:
+                os.kill(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
             self.kills += 1
+            # A crash our kill interrupted (the runtime was still writing its backtrace) is a crash.
+            try:
+                text = open(self.log_path(), errors="replace").read()
+            except OSError:
+                text = ""
+            if any(marker in text for marker in CRASH_MARKERS):
+                self.unexpected.append((self.incarnation, "crashed before the kill", self.tail()))
 
     def terminate(self, timeout=30.0):
         """SIGTERM and wait: returns the exit code (None if it had to be killed)."""
