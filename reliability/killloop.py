@@ -6,6 +6,10 @@ again; after the last restart the queue drains and the SQLite file is checked.
     killloop.py --binary .build/debug/sluice --mode serve  --executions 500 --kills 3
     killloop.py --binary .build/release/sluice --mode split --executions 10000 --kills 20
 
+With `--hostile H`, H of the executions run issue 21's poison pill instead (an HTTP task, then
+a Pass loop nesting its data; it once crashed the process at every restart): each must end
+failed on its own while the rest succeed and nothing crashes.
+
 Modes: `serve` (one process) or `split` (`sluice server` + `sluice worker`; each kill picks
 the server, the worker or both). Submits carry an idempotency key and are retried with it
 after a cut connection, so an acknowledgement (HTTP 200/201 with an id) is what must survive.
@@ -48,6 +52,22 @@ def definition(port, delay_ms):
     }
 
 
+def poison(port):
+    """Issue 21's poison pill: an HTTP task, then a Pass state nesting its data four levels a
+    round (it ended the process with SIGSEGV at every restart). The Choice's way out, never
+    taken, is there because a machine with no reachable end is refused when loaded."""
+    return {
+        "StartAt": "Work",
+        "States": {
+            "Work": {"Type": "Task", "Resource": "http", "Parameters": {"url": "http://127.0.0.1:%d/ok" % port, "method": "GET"},
+                     "ResultPath": None, "Next": "A"},
+            "A": {"Type": "Pass", "Parameters": {"a.$": "States.Array(States.Array(States.Array(States.Array($.a))))"}, "Next": "Check"},
+            "Check": {"Type": "Choice", "Choices": [{"Variable": "$.stop", "IsPresent": True, "Next": "Done"}], "Default": "A"},
+            "Done": {"Type": "Succeed"},
+        },
+    }
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--binary", required=True)
@@ -58,6 +78,7 @@ def main():
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--max-gap", type=float, default=2.5, help="longest wait from a start to the next kill, s")
     parser.add_argument("--delay-ms", type=int, default=20, help="the target's answer delay, so kills cut tasks in flight")
+    parser.add_argument("--hostile", type=int, default=0, help="how many of the executions run the poison pill instead")
     parser.add_argument("--drain-timeout", type=float, default=300)
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
@@ -74,6 +95,10 @@ def main():
     target = harness.Target(workdir)
     with open(os.path.join(definitions, "killloop.json"), "w") as handle:
         json.dump(definition(target.port, args.delay_ms), handle)
+    with open(os.path.join(definitions, "poison.json"), "w") as handle:
+        json.dump(poison(target.port), handle)
+    # Poison pills spread evenly through the submits: each must fail on its own, never the process.
+    hostile = set(range(0, args.executions, max(1, args.executions // args.hostile))[:args.hostile]) if args.hostile else set()
     port = harness.free_port()
     queues = ["--queues", "default:%d" % args.concurrency, "--lease-seconds", "10", "--grace", "2"]
     listen = ["--listen", "127.0.0.1:%d" % port]
@@ -118,7 +143,10 @@ def main():
                 time.sleep(0.02)
                 continue
             key = keys[index]
-            body = {"definition": "killloop", "input": {"i": index}, "idempotencyKey": key}
+            if index in hostile:
+                body = {"definition": "poison", "input": {"a": 1}, "idempotencyKey": key}
+            else:
+                body = {"definition": "killloop", "input": {"i": index}, "idempotencyKey": key}
             while not state["stop"]:
                 state["restarting"].wait()
                 try:
@@ -204,7 +232,17 @@ def main():
         state["restarting"].set()
     exits = [process.terminate() for process in processes]
     hits = target.stop()
-    result = harness.audit(db, acked, steps=STEPS)
+    poisoned = {keys[index] for index in hostile}
+    result = harness.audit(db, {key: uid for key, uid in acked.items() if key not in poisoned}, steps=STEPS, loops=("poison",))
+    hostile_result = harness.audit(db, {key: uid for key, uid in acked.items() if key in poisoned})
+    # audit() counts every execution in the file; take the other kind out of each figure.
+    with harness.open_ro(db) as connection:
+        hostile_statuses = dict(connection.execute(
+            "SELECT e.status, count(*) FROM executions e JOIN definitions d ON d.id = e.definition_id WHERE d.name = 'poison' "
+            "GROUP BY e.status").fetchall())
+        other_failed = connection.execute(
+            "SELECT count(*) FROM executions e JOIN definitions d ON d.id = e.definition_id WHERE d.name != 'poison' "
+            "AND e.status != 'succeeded'").fetchone()[0]
     crashes = sum(len(process.unexpected) for process in processes)
     for process in processes:
         for incarnation, code, tail in process.unexpected[:3]:
@@ -212,12 +250,13 @@ def main():
     unclean = [code for code in exits if code not in (0, None)]
     figures = {
         "mode": args.mode, "executions": args.executions, "kills": args.kills, "processes_killed": sum(p.kills for p in processes),
-        "acknowledged": len(acked), "lost": result["lost"], "stuck": result["stuck"], "failed": result["failed"],
+        "acknowledged": len(acked), "lost": result["lost"] + hostile_result["lost"], "stuck": result["stuck"], "failed": other_failed,
         "duplicate_transitions": result["duplicate_transitions"], "missing_steps": result["missing_steps"],
+        "hostile": len(hostile), "hostile_ended": "/".join("%s:%d" % item for item in sorted(hostile_statuses.items())) or "-",
         "crashes": crashes, "5xx": state["5xx"], "4xx": state["4xx"], "cut_requests": state["cuts"],
         "unclean_exit": len(unclean), "integrity": result["integrity"],
-        "target_requests": hits, "tasks": STEPS * len(acked),
-        "redelivered": (hits - STEPS * len(acked)) if hits is not None else "?",
+        "target_requests": hits, "tasks": STEPS * (len(acked) - len(poisoned)) + len(poisoned),
+        "redelivered": (hits - STEPS * (len(acked) - len(poisoned)) - len(poisoned)) if hits is not None else "?",
         "fds": ",".join("%s:%s->%s" % (p.name, b[0], a[0]) for p, b, a in zip(processes, before, after)),
         "rss_kb": ",".join("%s:%s->%s" % (p.name, b[1], a[1]) for p, b, a in zip(processes, before, after)),
         "submit_s": "%.1f" % submit_seconds, "drain_s": "%.1f" % drain_seconds, "drained": int(drained), "seed": seed,
@@ -229,10 +268,15 @@ def main():
         harness.log("# lost keys: %s" % result["lost_keys"])
     if result["stuck_uids"]:
         harness.log("# stuck: %s" % result["stuck_uids"])
-    if result["failed_uids"]:
-        harness.log("# failed: %s" % result["failed_uids"])
+    if other_failed:
+        with harness.open_ro(db) as connection:
+            harness.log("# failed: %s" % connection.execute(
+                "SELECT e.uid, e.error, substr(e.cause, 1, 120) FROM executions e JOIN definitions d ON d.id = e.definition_id "
+                "WHERE d.name != 'poison' AND e.status != 'succeeded' LIMIT 5").fetchall())
     bad = (gave_up or result["lost"] or result["stuck"] or result["duplicate_transitions"] or crashes or state["5xx"]
-           or result["integrity"] != "ok" or len(acked) != args.executions or result["failed"] or result["missing_steps"])
+           or result["integrity"] != "ok" or len(acked) != args.executions or other_failed or result["missing_steps"]
+           or sum(count for status, count in hostile_statuses.items() if status not in harness.TERMINAL)
+           or hostile_statuses.get("succeeded"))
     if bad or args.keep:
         harness.log("# work directory kept: %s" % workdir)
     else:

@@ -45,14 +45,14 @@ run() {
 }
 
 if [ "$SIZE" = short ]; then
-  run killloop-serve "$PY" reliability/killloop.py --binary "$BIN" --mode serve --executions 500 --kills 3
+  run killloop-serve "$PY" reliability/killloop.py --binary "$BIN" --mode serve --executions 500 --kills 3 --hostile 5
   run killloop-split "$PY" reliability/killloop.py --binary "$BIN" --mode split --executions 500 --kills 3
   run powercut "$PY" reliability/powercut.py --binary "$BIN" --executions 150 --cuts 20
   run diskfull "$PY" reliability/diskfull.py --binary "$BIN"
   run fuzz bash reliability/fuzz.sh 20
 else
-  run killloop-serve "$PY" reliability/killloop.py --binary "$BIN" --mode serve --executions 10000 --kills 20 --max-gap 6
-  run killloop-split "$PY" reliability/killloop.py --binary "$BIN" --mode split --executions 10000 --kills 20 --max-gap 6
+  run killloop-serve "$PY" reliability/killloop.py --binary "$BIN" --mode serve --executions 10000 --kills 20 --max-gap 6 --hostile 20
+  run killloop-split "$PY" reliability/killloop.py --binary "$BIN" --mode split --executions 10000 --kills 20 --max-gap 6 --hostile 20
   run powercut "$PY" reliability/powercut.py --binary "$BIN" --executions 1000 --cuts 180
   run diskfull "$PY" reliability/diskfull.py --binary "$BIN"
   run corpus swift test --skip-build --filter MalformedCorpusTests
