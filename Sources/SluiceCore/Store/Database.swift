@@ -40,7 +40,14 @@ public final class Database: @unchecked Sendable {
             try? writer.execute(budget.pragmas)
             walBudget = budget
         }
-        if budget.isLow { try? writer.execute("PRAGMA wal_checkpoint(TRUNCATE)") }
+        if budget.isLow {
+            // TRUNCATE waits for readers to leave the WAL; a short wait, not the 10 s busy
+            // timeout, so a long reader in another process cannot stall the single writer.
+            // Not done now, it is tried again at the next check.
+            writer.setBusyTimeout(milliseconds: 100)
+            try? writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            writer.setBusyTimeout(milliseconds: configuration.busyTimeoutMilliseconds)
+        }
     }
 
     static func open(_ configuration: StoreConfiguration, mode: Connection.Mode) throws -> Connection {
