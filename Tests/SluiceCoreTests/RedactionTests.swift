@@ -52,6 +52,20 @@ import SluiceStates
         #expect(!texts.contains { $0.contains(Self.core) }, "\(texts.filter { $0.contains(Self.core) })")
     }
 
+    /// A body cut at `maxBodyBytes` inside the echoed secret keeps none of its first bytes.
+    @Test func aBodyCutInsideASecretKeepsNoneOfIt() throws {
+        let server = try TestHTTPServer()
+        defer { server.stop() }
+        let harness = try TaskListTests.Harness(Self.machine("""
+            {"url": "\(server.baseURL)/reflect", "method": "POST", "body": "${secrets.KEY}", "maxBodyBytes": 12}
+            """), secrets: ["KEY": Self.secret], name: "cut")
+        let record = try harness.finish(try harness.start("cut", "{}"))
+        #expect(record.status == .succeeded)
+        let texts = try Self.recorded(harness, record)
+        #expect(texts.contains { $0.contains(#""truncated":true"#) })
+        #expect(!texts.contains { $0.contains("Zq9X") }, "\(texts.filter { $0.contains("Zq9X") })")
+    }
+
     /// curl names the host it could not resolve: "Could not resolve host: <secret>.invalid".
     @Test func aHostBuiltFromASecretIsRedactedInTheCause() throws {
         let harness = try TaskListTests.Harness(Self.machine("""
@@ -115,6 +129,11 @@ import SluiceStates
         #expect(Redactor(values: ["k😀key"]).redact(#"[k\ud83d\ude00key]"#) == "[[redacted]]")
         #expect(Redactor(values: ["abcdef", "cdefgh"]).redact("xabcdefghx") == "x[redacted]x")
         #expect(Redactor(values: ["abc"]).isEmpty)   // too short to be a secret
+        // A body cut by a size cap inside a secret: its first bytes at the end go too.
+        let cut = Redactor(values: ["Zq9Xv-secret"])
+        #expect(cut.redact(Array("body ends Zq9Xv-se".utf8), truncated: true) == Array("body ends [redacted]".utf8))
+        #expect(cut.redact(Array("body ends Zq9Xv-se".utf8), truncated: false) == Array("body ends Zq9Xv-se".utf8))
+        #expect(cut.redact("ends Zq9", truncated: true) == "ends Zq9")   // three bytes say nothing
         #expect(SecretStore(values: ["K": "value-1"]).redactor(for: []).isEmpty)
         #expect(SecretStore(values: ["K": "value-1"]).redactor(for: ["*"]).redact("a value-1 b") == "a [redacted] b")
         #expect(SecretStore(values: ["K": "value-1", "L": "other-2"]).redactor(for: ["L"]).redact("value-1 other-2") == "value-1 [redacted]")

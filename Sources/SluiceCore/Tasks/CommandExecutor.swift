@@ -107,7 +107,8 @@ public struct CommandExecutor: TaskExecutor {
                 "command": .raw(Self.commandJSON(argv)),
                 "exitCode": { if case let .exited(code) = exit { return .int(Int(code)) } else { return .null } }(),
                 "signal": { if case let .signalled(signal) = exit { return .int(Int(signal)) } else { return .null } }(),
-                "stdout": .string(taskRedactor.redact(out.text)), "stderr": .string(taskRedactor.redact(err.text)),
+                "stdout": .string(taskRedactor.redact(out.text, truncated: out.truncated)),
+                "stderr": .string(taskRedactor.redact(err.text, truncated: err.truncated)),
                 "truncated": .bool(out.truncated || err.truncated), "durationMs": .int(Int((finished - started) * 1000)),
             ])
             switch exit {
@@ -120,7 +121,7 @@ public struct CommandExecutor: TaskExecutor {
             case let .exited(code), let .signalled(code):
                 let how = exit == .exited(code) ? "exited with \(code)" : "killed by signal \(code)"
                 completion(TaskOutcome(job: job, result: .failed(error: "Sluice.Command.ExitCode.\(code)",
-                                                                 cause: "\(argv[0]) \(how): \(String(taskRedactor.redact(err.text).suffix(512)))",
+                                                                 cause: "\(argv[0]) \(how): \(String(taskRedactor.redact(err.text, truncated: err.truncated).suffix(512)))",
                                                                  retryable: true, retryAfter: nil),
                                        startedAt: started, finishedAt: finished, record: record))
             case .lost:

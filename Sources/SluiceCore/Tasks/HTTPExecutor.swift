@@ -84,7 +84,7 @@ public struct HTTPExecutor: TaskExecutor, StartsWithoutBlocking {
             case var .success(response):
                 metrics?.recordHTTP(statusClass: HTTPExecutor.statusClass(response.status))
                 if !redactor.isEmpty {
-                    response.body = redactor.redact(response.body)
+                    response.body = redactor.redact(response.body, truncated: response.bodyTruncated)
                     response.headers = response.headers.map { ($0.name, redactor.redact($0.value)) }
                 }
                 let headers = Self.headerObject(response.headers)

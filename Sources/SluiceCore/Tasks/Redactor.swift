@@ -53,6 +53,28 @@ public struct Redactor: Sendable {
 
     public func redact(_ text: String?) -> String? { text.map { redact($0) } }
 
+    /// `bytes` cut at a size cap (a response body, a command's output): besides every whole
+    /// secret, a secret's first bytes left at the very end by the cut are redacted too (four
+    /// bytes or more, the shortest value redacted at all).
+    public func redact(_ bytes: [UInt8], truncated: Bool) -> [UInt8] {
+        guard !values.isEmpty else { return bytes }
+        var bytes = redact(bytes)
+        guard truncated else { return bytes }
+        for value in values {
+            for length in stride(from: min(value.count - 1, bytes.count), through: 4, by: -1)
+            where bytes[(bytes.count - length)...].elementsEqual(value[..<length]) {
+                bytes.replaceSubrange((bytes.count - length)..., with: Self.replacementBytes)
+                return bytes
+            }
+        }
+        return bytes
+    }
+
+    public func redact(_ text: String, truncated: Bool) -> String {
+        guard !values.isEmpty, truncated else { return redact(text) }
+        return String(decoding: redact(Array(text.utf8), truncated: true), as: UTF8.self)
+    }
+
     /// Every string of an outcome: output, error name, cause and record.
     func redact(_ outcome: TaskOutcome) -> TaskOutcome {
         guard !values.isEmpty else { return outcome }
