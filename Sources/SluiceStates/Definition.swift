@@ -194,7 +194,9 @@ public struct StateMachine: Sendable {
             if case let .string(text)? = body["ItemsPath"] { itemsPath = try path(.string(text), "\(pointer)/ItemsPath") ?? nil }
             var concurrencyPath: JSONPath?
             if case let .string(text)? = body["MaxConcurrencyPath"] { concurrencyPath = try path(.string(text), "\(pointer)/MaxConcurrencyPath") ?? nil }
-            let concurrency = body["MaxConcurrency"]?.number.map { Int($0) }
+            // Clamped, not converted as given: `Int(1e300)` trapped here, before `check()` could
+            // refuse it. A new definition out of 0...1e9 is refused there; a stored one keeps running.
+            let concurrency = body["MaxConcurrency"]?.number.map { $0.isFinite ? Int(min(max($0, -1e9), 1e9)) : 0 }
             kind = .map(processor: processor, itemsPath: itemsPath, itemSelector: (body["ItemSelector"] ?? body["Parameters"]).map(PayloadTemplate.init),
                         maxConcurrency: concurrency, maxConcurrencyPath: concurrencyPath)
         default:

@@ -191,11 +191,20 @@ enum Intrinsics {
                   let step = args[2].number.flatMap(Int64.init(exactly:)), step != 0 else {
                 throw fail("expects integer start, end and a non-zero step")
             }
-            // Counted before anything is made: a range of 10^15 items is refused, not allocated.
-            let span = Double(last) - Double(first)
-            let count = span / Double(step) < 0 ? 0 : Int((span / Double(step)).rounded(.down)) + 1
-            guard count <= 1000 else { throw fail("would produce more than 1000 items") }
-            return .array((0..<count).map { JSON.int(first + Int64($0) * step) })
+            // Estimated before anything is made: a range of 10^15 items is refused, not allocated.
+            // The estimate stays a double (a span of 1.8e19 trapped `Int(_:)`), and the items are
+            // stepped with overflow reported (`index * step` trapped at 2 * 2^62).
+            guard (Double(last) - Double(first)) / Double(step) < 1000 else { throw fail("would produce more than 1000 items") }
+            var items: [JSON] = []
+            var value = first
+            while step > 0 ? value <= last : value >= last {
+                items.append(.int(value))
+                guard items.count <= 1000 else { throw fail("would produce more than 1000 items") }
+                let (next, overflow) = value.addingReportingOverflow(step)
+                if overflow { break }
+                value = next
+            }
+            return .array(items)
         case "States.StringToJson":
             try count(1)
             guard case let .string(text) = args[0] else { throw fail("expects a string") }
