@@ -138,19 +138,33 @@ indirect enum ChoiceRule {
             tokens.append(c == "*" ? nil : c)
             chars = chars.dropFirst()
         }
+        // Greedy, backing up to the last `*` on a mismatch: no recursion and no memo. The
+        // recursive matcher went one frame per character (100,000 characters ended the process
+        // with SIGSEGV) and kept a memo of text x pattern entries. The backing up is what can
+        // take long (text x pattern steps), so it spends the step's time budget.
         let text = Array(text)
-        var memo: [Int: Bool] = [:]
-        func match(_ i: Int, _ j: Int) -> Bool {
-            let key = i * (tokens.count + 1) + j
-            if let known = memo[key] { return known }
-            let result: Bool
-            if j == tokens.count { result = i == text.count }
-            else if tokens[j] == nil { result = match(i, j + 1) || (i < text.count && match(i + 1, j)) }
-            else { result = i < text.count && text[i] == tokens[j]! && match(i + 1, j + 1) }
-            memo[key] = result
-            return result
+        let budget = EvaluationBudget.current
+        var i = 0, j = 0
+        var star: Int?, resume = 0
+        while i < text.count {
+            if let budget, budget.overrun() { return false }
+            if j < tokens.count, let token = tokens[j], token == text[i] {
+                i += 1
+                j += 1
+            } else if j < tokens.count, tokens[j] == nil {
+                star = j
+                resume = i
+                j += 1
+            } else if let star {
+                resume += 1
+                i = resume
+                j = star + 1
+            } else {
+                return false
+            }
         }
-        return match(0, 0)
+        while j < tokens.count, tokens[j] == nil { j += 1 }
+        return j == tokens.count
     }
 }
 

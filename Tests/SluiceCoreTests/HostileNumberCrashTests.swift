@@ -74,4 +74,21 @@ import Testing
         #expect(ran.status == 0)
         #expect(ran.output.contains("[-4611686018427387904,0,4611686018427387904]"))
     }
+
+    /// StringMatches recursed once per character of the text: a 100,000-character input (well
+    /// under the 256 KiB payload bound) ended the process with SIGSEGV.
+    @Test func aChoiceStringMatchesOnALongStringDoesNotOverflowTheStack() throws {
+        let machine = #"""
+            {"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Variable":"$.s","StringMatches":"a*b","Next":"Y"}],"Default":"N"},
+              "Y":{"Type":"Pass","Result":"matched","End":true},"N":{"Type":"Pass","Result":"not matched","End":true}}}
+            """#
+        let long = String(repeating: "a", count: 100_000)
+        let ran = try Self.sluice("run", machine, ["--input", #"{"s":"\#(long)"}"#])
+        #expect(!ran.signalled, "run died by signal \(ran.status)")
+        #expect(ran.status == 0)
+        #expect(ran.output.contains("\"not matched\""))
+        let matched = try Self.sluice("run", machine, ["--input", #"{"s":"\#(long)b"}"#])
+        #expect(matched.status == 0)
+        #expect(matched.output.contains("\"matched\""))
+    }
 }
