@@ -65,14 +65,15 @@ for target in "${TARGETS[@]}"; do
   crashes=reliability/fuzz/crashes/$target
   mkdir -p "$corpus" "$crashes"
   log=$OUT/$target.log
-  # The seeds are read, never written: new inputs go to the build folder's corpus.
+  # The seeds are read, never written: new inputs go to the build folder's corpus. Inputs that
+  # crashed an earlier run are read again first, so a fix is checked and a regression shows.
   # The Swift runtime's backtracer would read freed memory under ASan and bury the report.
-  SWIFT_BACKTRACE=enable=no SLUICE_FUZZ_TARGET=$target timeout $((BUDGET + 120)) "$BINARY" "$corpus" "reliability/fuzz/seeds/$target" \
+  SWIFT_BACKTRACE=enable=no SLUICE_FUZZ_TARGET=$target timeout $((BUDGET + 120)) "$BINARY" "$corpus" "reliability/fuzz/seeds/$target" "$crashes" \
     -max_total_time="$BUDGET" -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
     -artifact_prefix="$crashes/" > "$log" 2>&1 < /dev/null
   code=$?
   executions=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
-  found=$(ls "$crashes" | wc -l)
+  kept=$(ls "$crashes" | wc -l)
   new=0
   if [ $code -ne 0 ]; then
     new=1
@@ -82,6 +83,6 @@ for target in "${TARGETS[@]}"; do
     newest=$(ls -t "$crashes" | head -1)
     [ -n "$newest" ] && echo "# input $crashes/$newest: $(head -c 300 "$crashes/$newest" | cat -v | tr '\n' '~')"
   fi
-  echo "FUZZ target=$target seconds=$BUDGET executions=${executions:-?} crashes=$new saved_crash_files=$found corpus=$(ls "$corpus" | wc -l)"
+  echo "FUZZ target=$target seconds=$BUDGET executions=${executions:-?} crashes=$new crash_inputs_kept=$kept corpus=$(ls "$corpus" | wc -l)"
 done
 exit $status
