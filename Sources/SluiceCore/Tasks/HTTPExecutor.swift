@@ -178,7 +178,9 @@ public struct HTTPExecutor: TaskExecutor, StartsWithoutBlocking {
         request.headers = headers
         if let connect = Self.integer(object["connectTimeoutMs"]) { request.connectTimeoutMilliseconds = connect }
         if let total = Self.integer(object["timeoutMs"]) { request.totalTimeoutMilliseconds = total }
-        request.maxResponseBodyBytes = Self.integer(object["maxBodyBytes"]) ?? maxBodyBytes
+        // A task may lower the executor's cap, never raise it: the body is held in memory whole,
+        // and a definition asking for 1e12 bytes could make one response exhaust the process.
+        request.maxResponseBodyBytes = min(Self.integer(object["maxBodyBytes"]) ?? maxBodyBytes, maxBodyBytes)
         let success = Self.integers(object["statusCodes"])
         let retry = Self.integers(object["retryStatusCodes"]) ?? []
         return Payload(request: request, success: success.map(Set.init), retryStatuses: Set(retry),
