@@ -51,6 +51,11 @@ final class APITestServer: @unchecked Sendable {
         self.task = task
     }
 
+    /// A test that throws before its `stop()` (a failed `#require`, a request error) must not
+    /// leave the server listening and its engine running for the rest of the run; `defer`
+    /// cannot await, so dropping the server cancels the group's task, which shuts both down.
+    deinit { task.cancel() }
+
     func stop() async {
         await group.triggerGracefulShutdown()
         _ = try? await task.value
