@@ -212,6 +212,13 @@ enum Processing {
         guard let path else { return result }             // absent: "$"
         guard let path else { return raw }                // null: discard the result
         if path.text == "$" { return result }
+        // Placing recurses once per segment and nests the result as deep: a ResultPath of
+        // 100,000 segments (a 200 KB definition) ended the process with SIGSEGV.
+        let maxDepth = EvaluationBudget.current?.limits.maxDepth ?? EvaluationLimits.standard.maxDepth
+        if path.segments.count > maxDepth {
+            throw StatesError("States.DataLimitExceeded", "the ResultPath of state '\(state)' (\(path.text.prefix(40))…) has \(path.segments.count) "
+                              + "segments and would nest the result more than \(maxDepth) levels deep (the maximum depth of a value)")
+        }
         guard let placed = path.assign(result, into: raw) else {
             throw StatesError("States.ResultPathMatchFailure", "Unable to apply ResultPath \(path) to input \(raw) in state '\(state)'")
         }

@@ -91,4 +91,15 @@ import Testing
         #expect(matched.status == 0)
         #expect(matched.output.contains("\"matched\""))
     }
+
+    /// A ResultPath was placed by recursing once per segment: 100,000 segments (a 200 KB
+    /// definition, accepted by validate) ended `sluice run` with SIGSEGV.
+    @Test func aResultPathOfATooManySegmentsFailsTheRunNotTheProcess() throws {
+        let path = "$" + String(repeating: ".a", count: 100_000)
+        let machine = #"{"StartAt":"A","States":{"A":{"Type":"Pass","Result":1,"ResultPath":"\#(path)","End":true}}}"#
+        let ran = try Self.sluice("run", machine)
+        #expect(!ran.signalled, "run died by signal \(ran.status)")
+        #expect(ran.status == 1)
+        #expect(ran.output.contains("States.DataLimitExceeded"))
+    }
 }
