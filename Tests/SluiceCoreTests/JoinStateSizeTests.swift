@@ -49,4 +49,29 @@ import SluiceSQLite
         let parsed = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [Any])
         #expect(parsed.count == 5)
     }
+
+    /// The children's inputs are bounded as a whole: an ItemSelector that hands every item the
+    /// whole 200 KB input made 100 items a 20 MB join state (1,000 items: 200 MB, rewritten on
+    /// every child's report). Refused at the submit, naming the bound.
+    @Test func childrenWhoseInputsTotalMoreThanTheJoinBoundAreRefused() throws {
+        let database = TestDatabase()
+        let store = try database.store()
+        let machine = """
+            {"StartAt": "M", "States": {"M": {"Type": "Map", "ItemsPath": "$.items", "ItemSelector": {"all.$": "$"},
+              "ItemProcessor": {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "noop", "End": true}}}, "End": true}}}
+            """
+        let value = try Document.parse(machine, file: "wide.json", yaml: false)
+        try store.register(definition: DefinitionCompiler.compile(text: machine, value: value, file: "wide.json", name: "wide"), now: now())
+        let items = Array(repeating: "0", count: 100).joined(separator: ",")
+        let input = #"{"pad": "\#(String(repeating: "x", count: 200_000))", "items": [\#(items)]}"#
+        do {
+            let receipt = try store.submit([Submission(definition: "wide", input: input)], now: now())[0]
+            Issue.record("accepted: a join state of \(try Self.stateBytes(database, uid: receipt.uid)) bytes")
+        } catch {
+            #expect("\(error)".contains("the bound on the inputs of one Map or Parallel state's children"), "\(error)")
+        }
+        // Ten items of the same input are within it.
+        let few = #"{"pad": "\#(String(repeating: "x", count: 200_000))", "items": [0,0,0,0,0,0,0,0,0,0]}"#
+        #expect(throws: Never.self) { try store.submit([Submission(definition: "wide", input: few)], now: now()) }
+    }
 }

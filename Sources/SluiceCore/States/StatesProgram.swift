@@ -227,6 +227,22 @@ public struct StatesProgram: WorkflowProgram {
         return (machines, compact)
     }
 
+    /// The most bytes the inputs of one join's children may total. The join's state holds them
+    /// and is rewritten on every child's report: a Map whose ItemSelector hands each of 1,000
+    /// items the whole 250 KB input made a 250 MB state written 1,000 times.
+    static let maxJoinInputBytes = 16 << 20
+
+    static func checkJoinInputs(_ call: Interpreter.ChildrenCall, memory: Memory) throws(PlanFailure) {
+        let depth = (EvaluationBudget.current?.limits.maxDepth ?? EvaluationLimits.standard.maxDepth) + 1
+        let bound = EvaluationLimits(maxDepth: depth, maxPayloadBytes: maxJoinInputBytes)
+        do { try bound.check(.array(call.children.map(\.input)), "") } catch {
+            throw PlanFailure(error: "States.DataLimitExceeded",
+                              cause: "the inputs of the \(call.children.count) branches or items of state '\(call.state)' total more than "
+                                  + "\(maxJoinInputBytes) bytes (the bound on the inputs of one Map or Parallel state's children)",
+                              memory: memory)
+        }
+    }
+
     /// A spec with its machine in place of its index (a spec that holds its machine is kept).
     static func expanded(_ spec: SluiceStates.JSON, machines: SluiceStates.JSON?) -> SluiceStates.JSON {
         guard case let .int(index)? = spec["machine"], case let .array(list)? = machines, index >= 0, Int(index) < list.count else { return spec }
@@ -388,6 +404,7 @@ public struct StatesProgram: WorkflowProgram {
             }
         case let .children(call):
             var memory = Memory(phase: "join", state: call.state, raw: call.raw, attempts: [], input: input)
+            try Self.checkJoinInputs(call, memory: memory)
             let specs = call.children.map { SluiceStates.JSON.object([("machine", $0.machine), ("input", $0.input)]) }
             if specs.isEmpty {
                 advance = interpreter.taskSucceeded(state: call.state, raw: call.raw, result: .array([]), context: context(input))
