@@ -12,17 +12,24 @@ public struct ConnectionLimits: Sendable, Equatable {
     /// Seconds from the first byte of a request to the end of its head; past it the client gets a
     /// 408 and the connection is closed (slow-header clients, "slowloris").
     public var headerSeconds: Double
-    /// Seconds a request body may go without a byte arriving before the connection is closed.
+    /// Seconds from the end of a request's head by which its whole body must have arrived; past
+    /// it the connection is closed. A total, not a stall: a client sending a byte every 29 s
+    /// would otherwise hold its socket for as long as it likes.
     public var bodySeconds: Double
+    /// Seconds a connection may stay unwritable (the client reads nothing of its response while
+    /// the socket buffers are full) before it is closed. Long polls and event streams the
+    /// client reads never stay unwritable, so they are not cut.
+    public var writeSeconds: Double
     /// Connections served at once. One more is answered 503 (JSON error, `Connection: close`)
     /// and closed; past `hardCap` the server stops accepting until some close.
     public var maxConnections: Int
 
-    public init(idleSeconds: Double = 60, headerSeconds: Double = 10, bodySeconds: Double = 30,
+    public init(idleSeconds: Double = 60, headerSeconds: Double = 10, bodySeconds: Double = 30, writeSeconds: Double = 60,
                 maxConnections: Int = ConnectionLimits.defaultMaxConnections()) {
         self.idleSeconds = idleSeconds
         self.headerSeconds = headerSeconds
         self.bodySeconds = bodySeconds
+        self.writeSeconds = writeSeconds
         self.maxConnections = maxConnections
     }
 
@@ -44,7 +51,8 @@ public struct ConnectionLimits: Sendable, Equatable {
 
     /// Refuses a limit that would switch a defence off or overflow a timer, naming it and its value.
     public func validate() throws(APIConfigurationError) {
-        for (name, value) in [("idle timeout", idleSeconds), ("header timeout", headerSeconds), ("body timeout", bodySeconds)]
+        for (name, value) in [("idle timeout", idleSeconds), ("header timeout", headerSeconds), ("body timeout", bodySeconds),
+                            ("write timeout", writeSeconds)]
         where !(value > 0 && value <= 86_400) {
             throw .badLimit("the \(name) must be more than 0 and at most 86400 seconds, got \(value)")
         }

@@ -5,7 +5,7 @@ import NIOHTTP1
 
 /// Hummingbird's HTTP/1 child channel with the API's connection limits in front: a connection
 /// past the cap gets `OverCapacityResponder` (a 503) instead of being served, every other one
-/// gets the idle, header and body timeouts and the HTTP/1.0 close rule (`RequestDeadlineHandler`).
+/// gets the idle, header, body and write timeouts and the HTTP/1.0 close rule (`RequestDeadlineHandler`).
 struct GuardedHTTP1Channel: ServerChildChannel {
     typealias Value = HTTP1Channel.Value
 

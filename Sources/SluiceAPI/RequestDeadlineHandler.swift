@@ -1,7 +1,7 @@
 import NIOCore
 import NIOHTTP1
 
-/// The idle, header and body timeouts of one connection, and the HTTP/1.0 rule that a
+/// The idle, header, body and write timeouts of one connection, and the HTTP/1.0 rule that a
 /// connection closes after its response unless the client asked for keep-alive.
 ///
 /// It sits between NIO's HTTP/1 decoder and Hummingbird's codec, so it sees the request heads
@@ -11,11 +11,14 @@ import NIOHTTP1
 ///   (or the accept), then closed;
 /// - bytes of a request head arrived but not the whole head: `headerSeconds` after its first
 ///   byte, then a 408 and closed (a client sending a header line a byte a minute keeps no socket);
-/// - a head read and its body not finished: `bodySeconds` after the last byte, then closed;
-/// - the request read and its response being written: no deadline (long polls, event streams).
+/// - a head read and its body not finished: `bodySeconds` after the end of the head, then
+///   closed (a total, so a body trickled a byte at a time cannot hold the socket either);
+/// - the request read and its response being written: no deadline (long polls, event streams),
+///   except that in any state a channel that stays unwritable (the client reads nothing while
+///   the socket buffers are full) for `writeSeconds` is closed.
 ///
 /// Events only record a time (a few nanoseconds); one timer per connection checks the deadline.
-/// It fires at most every `min(idle, header, body)` seconds, so any deadline that starts after
+/// It fires at most every `min(idle, header, body, write)` seconds, so any deadline that starts after
 /// it was armed still lies after its next firing, and no event has to re-arm it: NIO cancels a
 /// timer by a linear search of the loop's queue, which 10,000 keep-alive connections would
 /// make a per-request cost. A timer that finds the connection closed lapses.
@@ -28,6 +31,7 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     private let idle: TimeAmount
     private let header: TimeAmount
     private let body: TimeAmount
+    private let write: TimeAmount
     /// The longest a timer sleeps: the shortest timeout.
     private let tick: TimeAmount
     private let headerSeconds: Double
@@ -38,7 +42,10 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// Bytes of a next request arrived and its head is not parsed yet.
     private var partialHead = false
     private var headStarted = NIODeadline.now()
-    private var lastRead = NIODeadline.now()
+    /// When the head of the request whose body is being read ended.
+    private var bodyStarted = NIODeadline.now()
+    /// When the channel last became unwritable; nil while it is writable.
+    private var unwritableSince: NIODeadline?
     private var idleSince = NIODeadline.now()
     private var timerArmed = false
     /// The last request was HTTP/1.0: its response is sent as HTTP/1.0 (so an unknown length is
@@ -51,17 +58,16 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
         idle = .nanoseconds(Int64(limits.idleSeconds * 1e9))
         header = .nanoseconds(Int64(limits.headerSeconds * 1e9))
         body = .nanoseconds(Int64(limits.bodySeconds * 1e9))
-        tick = min(idle, header, body)
+        write = .nanoseconds(Int64(limits.writeSeconds * 1e9))
+        tick = min(idle, header, body, write)
         headerSeconds = limits.headerSeconds
     }
 
     /// Called by `ByteArrivalHandler` for every read from the socket, before it is decoded.
     func bytesArrived() {
-        let now = NIODeadline.now()
-        lastRead = now
         if !readingBody && !partialHead {
             partialHead = true
-            headStarted = now
+            headStarted = .now()
         }
     }
 
@@ -80,6 +86,7 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
         case let .head(head):
             partialHead = false
             readingBody = true
+            bodyStarted = .now()
             requestsOpen += 1
             http10 = head.version.major == 1 && head.version.minor == 0
             keepAlive = head.isKeepAlive
@@ -89,6 +96,16 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
             readingBody = false
         }
         context.fireChannelRead(data)
+    }
+
+    /// Records when the client stopped draining the socket; the timer judges how long it lasts.
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            unwritableSince = nil
+        } else if unwritableSince == nil {
+            unwritableSince = .now()
+        }
+        context.fireChannelWritabilityChanged()
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -129,9 +146,10 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     private func check(_ context: ChannelHandlerContext) {
         guard context.channel.isActive else { return }
         let now = NIODeadline.now()
+        if let since = unwritableSince, now >= since + write { return context.close(promise: nil) }
         let deadline: NIODeadline
         if readingBody {
-            deadline = lastRead + body
+            deadline = bodyStarted + body
         } else if requestsOpen > 0 {
             return arm(context, at: now + tick)
         } else if partialHead {
@@ -163,8 +181,7 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
 extension RequestDeadlineHandler: Sendable {}
 
 /// Tells the deadline handler that bytes came in, before the decoder holds them back as a
-/// partial head: the first byte of a request starts its header timeout, and body bytes keep
-/// its body timeout from expiring.
+/// partial head: the first byte of a request starts its header timeout.
 final class ByteArrivalHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer

@@ -59,8 +59,11 @@ struct ListenOptions: ParsableArguments {
     @Option(name: .long, help: "Seconds a request head may take from its first byte; then 408 and close.")
     var headerTimeout: Double = 10
 
-    @Option(name: .long, help: "Seconds a request body may stall (no byte arriving) before the connection is closed.")
+    @Option(name: .long, help: "Seconds from the end of a request head by which its whole body must arrive; then the connection is closed.")
     var bodyTimeout: Double = 30
+
+    @Option(name: .long, help: "Seconds a response may wait on a client that reads none of it (socket buffers full) before the connection is closed.")
+    var writeTimeout: Double = 60
 
     @Option(name: .long, help: "Connections served at once; one more gets a 503 (default: min(4096, half the descriptors the engine leaves free)).")
     var maxConnections: Int?
@@ -76,6 +79,7 @@ struct ListenOptions: ParsableArguments {
         let token = token ?? ProcessInfo.processInfo.environment["SLUICE_TOKEN"]
         let reserved = curlConnectionCap(pools: pools) + 64
         let limits = ConnectionLimits(idleSeconds: idleTimeout, headerSeconds: headerTimeout, bodySeconds: bodyTimeout,
+                                      writeSeconds: writeTimeout,
                                       maxConnections: maxConnections ?? ConnectionLimits.defaultMaxConnections(reserved: reserved))
         return APIConfiguration(host: host, port: port, token: token, maxBodyBytes: maxBodyBytes, limits: limits)
     }
