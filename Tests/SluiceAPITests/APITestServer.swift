@@ -53,8 +53,15 @@ final class APITestServer: @unchecked Sendable {
 
     /// A test that throws before its `stop()` (a failed `#require`, a request error) must not
     /// leave the server listening and its engine running for the rest of the run; `defer`
-    /// cannot await, so dropping the server cancels the group's task, which shuts both down.
-    deinit { task.cancel() }
+    /// cannot await, so dropping the server starts the group's graceful shutdown, as SIGTERM does.
+    /// Not `task.cancel()`: cancelling ends Hummingbird's accept loop while the listener is still
+    /// open, and a connection accepted in that moment is dropped unhandled, which NIO's async
+    /// writer treats as a programming error (a precondition that took the whole test process
+    /// down once in a full run).
+    deinit {
+        let group = group
+        Task { await group.triggerGracefulShutdown() }
+    }
 
     func stop() async {
         await group.triggerGracefulShutdown()

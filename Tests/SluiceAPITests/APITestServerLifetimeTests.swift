@@ -3,7 +3,7 @@ import Testing
 
 /// The test server's own contract: a test that fails before `stop()` leaves nothing running.
 @Suite struct APITestServerLifetimeTests {
-    /// Before `deinit` cancelled the group, a dropped server kept its port and engine threads
+    /// Before `deinit` shut the group down, a dropped server kept its port and engine threads
     /// until the test process ended (every API test stops its server on the last line, which a
     /// throw skips). Polled up to 20 s for the listener to close; no time is asserted.
     @Test func aServerDroppedWithoutStopStopsListening() async throws {
