@@ -6,7 +6,8 @@ import Synchronization
 /// version is immutable, so its program is cached by row id for the life of the process.
 ///
 /// Every program it hands out is wrapped (`GuardedProgram`) so that each step runs under the
-/// catalog's `limits` and names its execution in the crash slot while it runs.
+/// catalog's `limits`; the writer names the execution in the crash slot (`inflight`) while it
+/// evaluates that execution's program.
 public final class ProgramCatalog: Sendable {
     public typealias Loader = @Sendable (_ compiled: String) throws -> any WorkflowProgram
 
@@ -56,10 +57,10 @@ public final class ProgramCatalog: Sendable {
     }
 }
 
-/// A program whose every step runs under its catalog's evaluation limits and, while it runs,
-/// names its execution in this process's crash slot: if the step kills the process, the next
-/// start-up knows which execution did it (`CrashQuarantine`). The slot is a plain store into a
-/// shared mapping before the step and another after: no syscall, no fsync.
+/// A program whose every step runs under its catalog's evaluation limits. The crash slot is
+/// not set here but by the writer (`InflightPointer.name`), around the whole handling of an
+/// execution's outcome: the children a decision starts are evaluated after `resume` returns,
+/// when the writer applies its effects, and a crash there is the parent's too.
 struct GuardedProgram: WorkflowProgram {
     let inner: any WorkflowProgram
     let catalog: ProgramCatalog
@@ -78,9 +79,6 @@ struct GuardedProgram: WorkflowProgram {
     }
 
     func resume(state: String?, after outcome: TaskOutcome, now: Double) -> ProgramDecision {
-        let slot = catalog.inflight.pointer
-        slot?.pointee = outcome.job.executionID
-        defer { slot?.pointee = 0 }
         guard budgeted else { return inner.resume(state: state, after: outcome, now: now) }
         return StatesProgram.budgeted(prior: 0, limits: catalog.limits) { inner.resume(state: state, after: outcome, now: now) }
     }
@@ -103,5 +101,24 @@ final class InflightPointer: Sendable {
 
     func attach(_ pointer: UnsafeMutablePointer<Int64>?) {
         address.store(pointer.map { UInt(bitPattern: $0) } ?? 0, ordering: .releasing)
+    }
+
+    /// Writes `execution` into the slot and returns what to put back when its evaluation ends:
+    /// the previous value, not 0, because evaluations nest (a child's start, and a parent's
+    /// decision on a child that ended at once, run inside the parent's outcome handling).
+    /// Two plain stores into the mapping per evaluation, no syscall.
+    func name(_ execution: Int64) -> Mark {
+        guard let slot = pointer else { return Mark(slot: nil, previous: 0) }
+        let previous = slot.pointee
+        slot.pointee = execution
+        return Mark(slot: slot, previous: previous)
+    }
+
+    /// What `name(_:)` replaced.
+    struct Mark {
+        let slot: UnsafeMutablePointer<Int64>?
+        let previous: Int64
+
+        func restore() { slot?.pointee = previous }
     }
 }

@@ -12,6 +12,12 @@ struct TransactionWriter {
     let catalog: ProgramCatalog
     let now: Double
     var createdReady = false
+    /// Submits in progress in this writer (a child's submit nests in its parent's). Inside one,
+    /// no execution is newly named in the crash slot: the executions it creates are not
+    /// committed, and a crash rolls them back, so their ids would be given to the next
+    /// submissions and a restart would blame those. The slot keeps what the enclosing outcome
+    /// handling named (a committed parent), or nothing for a client's submit.
+    private var submitting = 0
 
     init(db: Connection, catalog: ProgramCatalog, now: Double) {
         self.db = db
@@ -31,6 +37,8 @@ struct TransactionWriter {
                 return SubmitReceipt(uid: existing.text(0) ?? "", rowID: existing.int64(1), existed: true)
             }
         }
+        submitting += 1
+        defer { submitting -= 1 }
         let (definitionID, program) = try resolve(name: submission.definition, version: submission.version)
         let decision: ProgramDecision
         do { decision = try program.start(input: submission.input) } catch {
@@ -98,6 +106,8 @@ struct TransactionWriter {
             defer { seen.reset() }
             return .notResumable(try seen.step() ? ExecutionStatus(rawValue: seen.text(0) ?? "") ?? status : status)
         }
+        let mark = catalog.inflight.name(id)
+        defer { mark.restore() }
         let decision: ProgramDecision
         do { decision = try program(definitionID).restart(state: state, from: step) } catch let error as ProgramError {
             return .refused(error.message)
@@ -184,6 +194,9 @@ struct TransactionWriter {
             return try finishJob(job, owner: owner, state: .cancelled)
         }
         let program = try self.program(definitionID)
+        // Named until the decision is applied: the children it starts are evaluated then.
+        let mark = catalog.inflight.name(job.executionID)
+        defer { mark.restore() }
         let decision = program.resume(state: state, after: outcome, now: now)
         // The job's own transition comes first and is conditioned on our lease: if it was lost
         // (rescued after expiry, maybe re-run elsewhere) this outcome is stale and nothing is written.
@@ -452,6 +465,9 @@ struct TransactionWriter {
         let result: TaskOutcome.Result = status == .succeeded
             ? .succeeded(output: output ?? "null")
             : .failed(error: error ?? "States.TaskFailed", cause: cause ?? "", retryable: true, retryAfter: nil)
+        // A parent reached inside a submit was created by it (uncommitted): it is not named.
+        let mark = submitting == 0 ? catalog.inflight.name(parentID) : InflightPointer.Mark(slot: nil, previous: 0)
+        defer { mark.restore() }
         let decision = try program(definitionID).resume(state: state, after: TaskOutcome(job: job, result: result, startedAt: now, finishedAt: now), now: now)
         let context = ExecutionContext(id: parentID, uid: uid, queue: queue, priority: 0, runAt: nil, createdAt: now, namespace: namespace)
         try apply(decision.effects.filter(\.isRecord), context: context, retriedJob: nil)
