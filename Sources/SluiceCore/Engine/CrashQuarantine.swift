@@ -2,9 +2,10 @@ import Foundation
 import SluiceSQLite
 
 /// `<db>-inflight`: which execution's program step each running engine is evaluating, kept in
-/// a small shared memory-mapped file beside the database. A step writes the execution's id
-/// into its process's slot before it runs and 0 after (plain stores into the mapping: no
-/// syscall, no fsync). If the process dies mid-step (SIGSEGV, SIGKILL, an abort), the page
+/// a small shared memory-mapped file beside the database. The writer puts the execution's id
+/// into its process's slot before it evaluates that execution's program (an outcome, and the
+/// children its decision starts, a restart) and the previous value back after (plain stores
+/// into the mapping: no syscall, no fsync). If the process dies mid-step (SIGSEGV, SIGKILL, an abort), the page
 /// keeps the id, and the next engine to start on the file reads it (`CrashQuarantine`).
 /// A power cut loses it, which does not matter: a crash is a process event.
 ///
