@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import random
-import shutil
 import sys
 import tempfile
 import threading
@@ -277,11 +276,7 @@ def main():
            or result["integrity"] != "ok" or len(acked) != args.executions or other_failed or result["missing_steps"]
            or sum(count for status, count in hostile_statuses.items() if status not in harness.TERMINAL)
            or hostile_statuses.get("succeeded"))
-    if bad or args.keep:
-        harness.log("# work directory kept: %s" % workdir)
-    else:
-        shutil.rmtree(workdir, ignore_errors=True)
-    return 1 if bad else 0
+    return harness.finish(workdir, bad, args.keep)
 
 
 if __name__ == "__main__":

@@ -337,11 +337,7 @@ def main():
     bad = (totals["corrupt"] or totals["lost_acks"] or totals["unopenable"] or totals["stuck_after_serve"] or crashes
            or final["lost"] or final["stuck"] or final["duplicate_transitions"] or len(acks) != args.executions
            or selfcheck != "detected")
-    if bad or args.keep:
-        harness.log("# work directory kept: %s" % workdir)
-    else:
-        shutil.rmtree(workdir, ignore_errors=True)
-    return 1 if bad else 0
+    return harness.finish(workdir, bad, args.keep)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ stuck and duplicated work. Standard library only, so the suite runs on a fresh m
 import atexit
 import http.client
 import json
+import shutil
 import os
 import signal
 import socket
@@ -306,3 +307,13 @@ def audit(db, acked, steps=None, loops=()):
 def figures(name, values):
     """One line of `key=value` figures, the first word the part's name."""
     log(name + " " + " ".join("%s=%s" % (key, value) for key, value in values.items()))
+
+
+def finish(workdir, bad, keep=False):
+    """Keeps the work directory of a failed (or --keep) run for a look, removes it otherwise;
+    the process's exit status."""
+    if bad or keep:
+        log("# work directory kept: %s" % workdir)
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 1 if bad else 0

@@ -353,6 +353,13 @@ struct TransactionWriter {
     }
 
     private mutating func finishExecution(_ id: Int64, status: ExecutionStatus, output: String?, error: String?, cause: String?, at: Double) throws {
+        guard try markEnded(id, status: status, output: output, error: error, cause: cause, at: at) else { return }
+        try propagateEnd(id, status, error: error, cause: cause)
+    }
+
+    /// Stores an active execution's end (its only ending UPDATE, conditioned on its status);
+    /// false when it had already ended.
+    private mutating func markEnded(_ id: Int64, status: ExecutionStatus, output: String?, error: String?, cause: String?, at: Double) throws -> Bool {
         let statement = try db.prepared("""
             UPDATE executions SET status = ?, output = ?, error = ?, cause = ?, finished_at = ?, updated_at = ?
             WHERE id = ? AND status IN ('pending', 'running')
@@ -364,8 +371,7 @@ struct TransactionWriter {
         statement.bind(5, at)
         statement.bind(6, now)
         statement.bind(7, id)
-        guard try statement.run() == 1 else { return }
-        try propagateEnd(id, status, error: error, cause: cause)
+        return try statement.run() == 1
     }
 
     /// Starts a child execution for a parent's Parallel branch or Map iteration. Its machine is
@@ -386,16 +392,7 @@ struct TransactionWriter {
     /// running one's lease too, so no rescue runs it again), its tree below cancelled and its
     /// parent told. False when it had already finished.
     mutating func quarantine(_ id: Int64, cause: String) throws -> Bool {
-        let update = try db.prepared("""
-            UPDATE executions SET status = 'failed', error = ?, cause = ?, finished_at = ?, updated_at = ?
-            WHERE id = ? AND status IN ('pending', 'running')
-            """)
-        update.bind(1, CrashQuarantine.error)
-        update.bind(2, cause)
-        update.bind(3, now)
-        update.bind(4, now)
-        update.bind(5, id)
-        guard try update.run() == 1 else { return false }
+        guard try markEnded(id, status: .failed, output: nil, error: CrashQuarantine.error, cause: cause, at: now) else { return false }
         let jobs = try db.prepared("""
             UPDATE jobs SET state = 'cancelled', finished_at = ?, lease_owner = NULL, lease_expires_at = NULL
             WHERE execution_id = ? AND state IN ('scheduled', 'ready', 'running')
